@@ -100,6 +100,12 @@ type Element struct {
 	Constraints []string // constraint keys declared on this element
 	contentRef  string
 	byName      map[string]*Element
+	byJSON      map[string]jsonChild
+}
+
+type jsonChild struct {
+	elem     *Element
+	typeCode string // for choice forms: the type the JSON name selects
 }
 
 // Repeating reports whether the element is an array in JSON.
@@ -107,6 +113,16 @@ func (e *Element) Repeating() bool { return e.Max != 1 && e.Max != 0 }
 
 // Child returns the direct child named name (choice children by their stem).
 func (e *Element) Child(name string) *Element { return e.byName[name] }
+
+// ChildByJSONName returns the direct child that a JSON property name denotes:
+// a plain child ("name") or one form of a choice child ("valueQuantity"). For
+// a choice form typeCode is the type it selects ("Quantity"); for a plain
+// child it is "" (the element may still have several types only if it is a
+// choice).
+func (e *Element) ChildByJSONName(name string) (child *Element, typeCode string) {
+	c := e.byJSON[name]
+	return c.elem, c.typeCode
+}
 
 // ChoiceType returns the type code of a choice element's JSON name, e.g.
 // "valueQuantity" → "Quantity", or "" if jsonName is not one of its forms.
@@ -256,6 +272,18 @@ func (s *Spec) ChildOf(e *Element, typeCode string, name string) *Element {
 	return nil
 }
 
+// ChildByJSONName is Element.ChildByJSONName for element e holding a value
+// of type typeCode (inline children, or the named type's).
+func (s *Spec) ChildByJSONName(e *Element, typeCode, name string) (*Element, string) {
+	if len(e.Children) > 0 {
+		return e.ChildByJSONName(name)
+	}
+	if t := s.types[typeCode]; t != nil {
+		return t.Root.ChildByJSONName(name)
+	}
+	return nil, ""
+}
+
 // IsA reports whether type name is typ or derives from it (e.g. Patient is a
 // DomainResource and a Resource; SimpleQuantity is not a type here).
 func (s *Spec) IsA(name, typ string) bool {
@@ -360,6 +388,16 @@ func buildType(ft FileType) (*Type, error) {
 			parent.byName = map[string]*Element{}
 		}
 		parent.byName[name] = e
+		if parent.byJSON == nil {
+			parent.byJSON = map[string]jsonChild{}
+		}
+		if e.Choice {
+			for _, tr := range e.Types {
+				parent.byJSON[name+upperFirst(tr.Code)] = jsonChild{elem: e, typeCode: tr.Code}
+			}
+		} else {
+			parent.byJSON[name] = jsonChild{elem: e}
+		}
 		t.elements[stripChoice(fe.Path)] = e
 		if e.Choice {
 			t.elements[fe.Path] = e
@@ -380,6 +418,7 @@ func buildType(ft FileType) (*Type, error) {
 		}
 		e.Children = ref.Children
 		e.byName = ref.byName
+		e.byJSON = ref.byJSON
 		if len(e.Types) == 0 {
 			e.Types = ref.Types
 		}
