@@ -40,6 +40,12 @@ const (
 	TooCostly                // over a size, depth, time or count limit
 	NotSupported             // a valid request for something not implemented
 	TooLarge                 // request body over the limit
+
+	// Content negotiation failures. They are HTTP concepts, but a transport
+	// needs them to answer a FHIR request in a format the server does not
+	// speak (https://hl7.org/fhir/R4/http.html#mime-type).
+	NotAcceptable        // no acceptable response format (406)
+	UnsupportedMediaType // request body in a format the server does not read (415)
 )
 
 var kindNames = [...]string{
@@ -55,6 +61,9 @@ var kindNames = [...]string{
 	TooCostly:    "too-costly",
 	NotSupported: "not-supported",
 	TooLarge:     "too-large",
+
+	NotAcceptable:        "not-acceptable",
+	UnsupportedMediaType: "unsupported-media-type",
 }
 
 // String returns the stable name of the kind, used in logs.
@@ -89,6 +98,10 @@ func (k Kind) HTTPStatus() int {
 		return http.StatusNotImplemented
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case NotAcceptable:
+		return http.StatusNotAcceptable
+	case UnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }
@@ -109,7 +122,7 @@ func (k Kind) defaultCode() string {
 		return "conflict"
 	case TooCostly:
 		return "too-costly"
-	case NotSupported:
+	case NotSupported, NotAcceptable, UnsupportedMediaType:
 		return "not-supported"
 	case TooLarge:
 		return "too-long"
