@@ -179,7 +179,9 @@ func (v Value) Marshal() []byte {
 	// Errors cannot happen for a tree built by Parse; a hand-built tree with an
 	// invalid number literal is a programming error and shows up in tests.
 	_ = v.encode(enc)
-	return buf.Bytes()
+	// The encoder ends each top-level value with a newline; callers embed
+	// the bytes, so drop it.
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 func (v Value) encode(enc *jsontext.Encoder) error {
