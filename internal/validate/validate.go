@@ -216,7 +216,9 @@ func (c *checker) resource(v *fhir.Value, name string, _ string) {
 		return
 	}
 	if rtv.Kind != fhir.String {
+		c.push("resourceType", -1)
 		c.report("structure", "resourceType must be a string, not %s", kindName(rtv))
+		c.pop()
 		return
 	}
 	rt := rtv.Text
