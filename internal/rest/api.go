@@ -1,0 +1,80 @@
+package rest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/operation"
+)
+
+// Options configure an API. Every field except Ready is required.
+type Options struct {
+	// BaseURL is the public base of every absolute URL in responses, without
+	// a trailing slash (config.CheckBaseURL). It is configured, never taken
+	// from the request's Host header.
+	BaseURL string
+
+	Spec     *spec.Spec
+	Validate *operation.Validate
+
+	Software Software  // reported in the CapabilityStatement
+	Started  time.Time // the CapabilityStatement's date
+	Logger   *slog.Logger
+
+	// Ready reports whether the server can take traffic (/healthz); nil
+	// means always.
+	Ready func(context.Context) error
+}
+
+// Software names the running program.
+type Software struct {
+	Name    string
+	Version string
+}
+
+// API serves the FHIR REST API.
+type API struct {
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	metadata []byte // the CapabilityStatement, rendered once
+}
+
+// New returns the API.
+func New(opts Options) *API {
+	a := &API{opts: opts, log: opts.Logger}
+	a.metadata = capabilityStatement(opts)
+	a.mux = a.routes()
+	return a
+}
+
+// Handler returns the API's handler: a ServeMux, so that the server's access
+// log sees each request's route pattern.
+func (a *API) Handler() http.Handler { return a.mux }
+
+// handlerFunc is an HTTP handler that reports failure as an error, rendered
+// by WriteError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// plain adapts a handler that is not part of the FHIR API.
+func (a *API) plain(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.WriteError(w, r, err)
+		}
+	})
+}
+
+// fhir adapts a FHIR handler: the response format is negotiated first, so
+// that even a 404 answers a client that cannot read JSON with 406.
+func (a *API) fhir(h handlerFunc) http.Handler {
+	return a.plain(func(w http.ResponseWriter, r *http.Request) error {
+		if err := negotiate(r); err != nil {
+			return err
+		}
+		return h(w, r)
+	})
+}

@@ -1,0 +1,86 @@
+package rest
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// capabilities is GET [base]/metadata: the CapabilityStatement
+// (https://hl7.org/fhir/R4/capabilitystatement.html), rendered once at
+// start.
+func (a *API) capabilities(w http.ResponseWriter, r *http.Request) error {
+	writeFHIR(w, http.StatusOK, a.metadata)
+	return nil
+}
+
+// The CapabilityStatement lists only what is implemented: a client that
+// trusts it must not discover a missing interaction by failing. Resource
+// interactions, search and security are added here as they land.
+type capStatement struct {
+	ResourceType   string         `json:"resourceType"`
+	Status         string         `json:"status"`
+	Date           string         `json:"date"`
+	Kind           string         `json:"kind"`
+	Software       capSoftware    `json:"software"`
+	Implementation capImplementor `json:"implementation"`
+	FHIRVersion    string         `json:"fhirVersion"`
+	Format         []string       `json:"format"`
+	Rest           []capRest      `json:"rest"`
+}
+
+type capSoftware struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitzero"`
+}
+
+type capImplementor struct {
+	Description string `json:"description"`
+	URL         string `json:"url"`
+}
+
+type capRest struct {
+	Mode          string         `json:"mode"`
+	Documentation string         `json:"documentation,omitzero"`
+	Operation     []capOperation `json:"operation,omitzero"`
+}
+
+type capOperation struct {
+	Name          string `json:"name"`
+	Definition    string `json:"definition"`
+	Documentation string `json:"documentation,omitzero"`
+}
+
+func capabilityStatement(opts Options) []byte {
+	cs := capStatement{
+		ResourceType: "CapabilityStatement",
+		Status:       "active",
+		Date:         opts.Started.UTC().Format(time.RFC3339),
+		Kind:         "instance", // this running server, not a product's capabilities in general
+		Software:     capSoftware{Name: opts.Software.Name, Version: opts.Software.Version},
+		Implementation: capImplementor{
+			Description: opts.Software.Name + " FHIR R4 server",
+			URL:         opts.BaseURL + "/fhir",
+		},
+		FHIRVersion: "4.0.1",
+		Format:      []string{"application/fhir+json", "json"},
+		Rest: []capRest{{
+			Mode:          "server",
+			Documentation: "FHIR R4 JSON API. Resource interactions and search are not available yet.",
+			Operation: []capOperation{{
+				Name:       "validate",
+				Definition: "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+				Documentation: "POST [base]/$validate or [base]/[type]/$validate with a resource, or a Parameters " +
+					"holding it in `resource`; answers 200 with no errors, 400 otherwise. " +
+					"The `mode` and `profile` parameters are not supported yet.",
+			}},
+		}},
+	}
+	b, err := json.Marshal(cs, jsontext.WithIndent("  "))
+	if err != nil {
+		panic("rest: rendering the CapabilityStatement: " + err.Error()) // fixed structure: cannot fail
+	}
+	return b
+}

@@ -1,0 +1,35 @@
+package rest
+
+import "net/http"
+
+// routes is the URL space of the API. The FHIR base is /fhir
+// (architecture.md §6).
+func (a *API) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+
+	// Operations: is the process ready for traffic.
+	mux.Handle("GET /healthz", a.plain(a.healthz))
+
+	// Capabilities: https://hl7.org/fhir/R4/http.html#capabilities
+	mux.Handle("GET /fhir/metadata", a.fhir(a.capabilities))
+
+	// Operations: https://hl7.org/fhir/R4/operations.html#executing
+	// ServeMux cannot hold "POST /fhir/{type}" (create, later) beside
+	// "POST /fhir/{op}": both are one wildcard segment and registration
+	// panics. So each level has one pattern, and names starting with '$'
+	// dispatch to the operation tables below.
+	system := map[string]handlerFunc{
+		"$validate": a.validate, // https://hl7.org/fhir/R4/resource-operation-validate.html
+	}
+	typed := map[string]handlerFunc{
+		"$validate": a.validate,
+	}
+	mux.Handle("POST /fhir/{name}", a.fhir(a.dispatch(system)))
+	mux.Handle("POST /fhir/{type}/{name}", a.fhir(a.dispatch(typed)))
+
+	// Everything else under the FHIR base answers with an OperationOutcome.
+	mux.Handle("/fhir/", a.fhir(a.notFound))
+	mux.Handle("/fhir", a.fhir(a.notFound))
+
+	return mux
+}
