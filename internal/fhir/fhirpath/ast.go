@@ -7,19 +7,19 @@ package fhirpath
 type nodeKind uint8
 
 const (
-	nLiteral   nodeKind = iota // a constant collection (value)
-	nEmpty                     // {}
-	nIdent                     // member navigation from the focus: name
-	nThis                      // $this
-	nIndex                     // $index
-	nTotal                     // $total
-	nExtConst                  // %name
-	nChild                     // left.name
-	nCall                      // [left.]fn(args)
-	nIndexer                   // left[index]
-	nUnary                     // -x, +x
-	nBinary                    // left op right
-	nTypeOp                    // left is/as Type
+	nLiteral  nodeKind = iota // a constant collection (value)
+	nEmpty                    // {}
+	nIdent                    // member navigation from the focus: name
+	nThis                     // $this
+	nIndex                    // $index
+	nTotal                    // $total
+	nExtConst                 // %name
+	nChild                    // left.name
+	nCall                     // [left.]fn(args)
+	nIndexer                  // left[index]
+	nUnary                    // -x, +x
+	nBinary                   // left op right
+	nTypeOp                   // left is/as Type
 )
 
 type node struct {

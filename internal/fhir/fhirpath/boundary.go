@@ -85,13 +85,16 @@ func fnBoundary(high bool) impl {
 		if err != nil || v == nil {
 			return nil, err
 		}
-		prec := int64(-1)
+		prec := int64(-1) // default
 		if len(n.args) > 0 {
 			p, ok, err := intArg(ev, n, f, 0)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
+				if p < 0 {
+					return nil, nil
+				}
 				prec = p
 			}
 		}
@@ -135,23 +138,11 @@ func decBoundary(d *apd.Decimal, prec int64, high bool) (Collection, error) {
 		_, _ = decCtx.Sub(r, d, half)
 	}
 	c := *decCtx
-	// Round toward the boundary's side so the interval is not shrunk.
-	if high == !r.Negative {
-		c.Rounding = apd.RoundDown
+	// Round away from the value so the interval is not shrunk.
+	if high {
+		c.Rounding = apd.RoundCeiling
 	} else {
-		c.Rounding = apd.RoundDown
-	}
-	if (high && !r.Negative) || (!high && r.Negative) {
-		c.Rounding = apd.RoundDown
-	}
-	if int64(decScale(r)) > prec {
-		// Truncating toward the value keeps lowBoundary(2) of 1.587 at
-		// 1.58 and highBoundary(2) at 1.59.
-		if high {
-			c.Rounding = apd.RoundCeiling
-		} else {
-			c.Rounding = apd.RoundFloor
-		}
+		c.Rounding = apd.RoundFloor
 	}
 	out := new(apd.Decimal)
 	if _, err := c.Quantize(out, r, int32(-prec)); err != nil {
@@ -172,6 +163,10 @@ func dtBoundary(d DateTime, prec int64, high bool) (Collection, error) {
 		if !found {
 			return nil, nil
 		}
+	}
+	if d.kind == kDateTime && d.prec == pHour {
+		// An hour alone is not a FHIR dateTime: read T08 as T08:00.
+		d.prec = pMinute
 	}
 	if d.kind == kDate && target > pDay {
 		target = pDay

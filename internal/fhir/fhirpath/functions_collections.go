@@ -457,8 +457,9 @@ func fnSort(ev *evaluator, n *node, f *frame, in Collection) (Collection, error)
 		for k := range rows[a].keys {
 			x, y := rows[a].keys[k], rows[b].keys[k]
 			if x == nil || y == nil {
+				// Empty keys sort after values (before them when descending).
 				if (x == nil) != (y == nil) {
-					return x == nil != (k < len(desc) && desc[k])
+					return (y == nil) != (k < len(desc) && desc[k])
 				}
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -306,12 +307,46 @@ func fnEscape(escape bool) impl {
 				out = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(out)
 				return Collection{String(out)}, nil
 			}
-			var out string
-			if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
-				return nil, nil
-			}
-			return Collection{String(out)}, nil
+			return Collection{String(unescapeJSON(s))}, nil
 		}
 		return nil, errorf("unknown escape format %q", format)
 	}
+}
+
+// unescapeJSON undoes the escapes of a JSON string body, leaving anything
+// else as it is.
+func unescapeJSON(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch c := s[i]; c {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'u':
+			var r rune
+			if i+4 < len(s) {
+				if _, err := fmt.Sscanf(s[i+1:i+5], "%04x", &r); err == nil {
+					b.WriteRune(r)
+					i += 4
+					continue
+				}
+			}
+			b.WriteString("\\u")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -14,9 +14,8 @@ var systemTypes = map[string]bool{"Boolean": true, "String": true, "Integer": tr
 func (ev *evaluator) resolveType(ts *typeSpec) (ns, name string, err error) {
 	switch ts.ns {
 	case "System":
-		if !systemTypes[ts.name] {
-			return "", "", errorf("unknown type System.%s", ts.name)
-		}
+		// An unknown System type matches nothing (Patient.is(System.Patient)
+		// is false, not an error).
 		return "System", ts.name, nil
 	case "FHIR":
 		if ev.spec != nil && ev.spec.Type(ts.name) == nil {

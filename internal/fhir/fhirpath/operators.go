@@ -655,4 +655,3 @@ func ucumOf(q Quantity) string {
 	}
 	return q.Unit
 }
-
