@@ -106,25 +106,53 @@ func ParseLimits(b []byte, lim Limits) (Value, error) {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultMaxDepth
 	}
-	dec := jsontext.NewDecoder(bytes.NewReader(b))
-	v, err := parseValue(dec, lim.MaxDepth)
+	p := parser{dec: jsontext.NewDecoder(bytes.NewReader(b)), maxDepth: lim.MaxDepth}
+	v, err := p.value()
 	if err != nil {
 		return Value{}, err
 	}
-	if _, err := dec.ReadToken(); err != io.EOF {
+	if _, err := p.dec.ReadToken(); err != io.EOF {
 		if err == nil {
-			return Value{}, fmt.Errorf("unexpected data after the JSON value at byte %d", dec.InputOffset())
+			return Value{}, fmt.Errorf("unexpected data after the JSON value at byte %d", p.dec.InputOffset())
 		}
 		return Value{}, err
 	}
 	return v, nil
 }
 
-func parseValue(dec *jsontext.Decoder, depth int) (Value, error) {
-	if k := dec.PeekKind(); (k == '{' || k == '[') && dec.StackDepth() >= depth {
-		return Value{}, ErrTooDeep
+// parser builds a Value tree from the token stream. Members and items are
+// collected on shared scratch stacks and copied out once per object or array
+// at its exact size, and repeated property names share one string, which
+// halves the allocations of a naive tree builder.
+type parser struct {
+	dec      *jsontext.Decoder
+	maxDepth int
+	members  []Member
+	items    []Value
+	names    map[string]string
+}
+
+func (p *parser) value() (Value, error) {
+	switch p.dec.PeekKind() {
+	case '"':
+		raw, err := p.dec.ReadValue()
+		if err != nil {
+			return Value{}, err
+		}
+		s, err := unquote(raw)
+		return Value{Kind: String, Text: s}, err
+	case '0':
+		raw, err := p.dec.ReadValue()
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{Kind: Number, Text: string(raw)}, nil
+	case '{', '[':
+		if p.dec.StackDepth() >= p.maxDepth {
+			return Value{}, ErrTooDeep
+		}
 	}
-	tok, err := dec.ReadToken()
+	tok, err := p.dec.ReadToken()
 	if err != nil {
 		return Value{}, err
 	}
@@ -133,43 +161,76 @@ func parseValue(dec *jsontext.Decoder, depth int) (Value, error) {
 		return Value{Kind: Null}, nil
 	case 't', 'f':
 		return Value{Kind: Bool, Bool: tok.Bool()}, nil
-	case '"':
-		return Value{Kind: String, Text: tok.String()}, nil
-	case '0':
-		return Value{Kind: Number, Text: tok.String()}, nil
 	case '{':
-		v := Value{Kind: Object}
-		for dec.PeekKind() != '}' {
-			nt, err := dec.ReadToken()
+		start := len(p.members)
+		for p.dec.PeekKind() == '"' {
+			name, err := p.name()
 			if err != nil {
 				return Value{}, err
 			}
-			name := nt.String()
-			mv, err := parseValue(dec, depth)
+			mv, err := p.value()
 			if err != nil {
 				return Value{}, err
 			}
-			v.Members = append(v.Members, Member{Name: name, Value: mv})
+			p.members = append(p.members, Member{Name: name, Value: mv})
 		}
-		if _, err := dec.ReadToken(); err != nil {
+		if _, err := p.dec.ReadToken(); err != nil {
 			return Value{}, err
 		}
+		v := Value{Kind: Object, Members: make([]Member, len(p.members)-start)}
+		copy(v.Members, p.members[start:])
+		clear(p.members[start:])
+		p.members = p.members[:start]
 		return v, nil
 	case '[':
-		v := Value{Kind: Array, Items: []Value{}}
-		for dec.PeekKind() != ']' {
-			iv, err := parseValue(dec, depth)
+		start := len(p.items)
+		for k := p.dec.PeekKind(); k != ']' && k != 0; k = p.dec.PeekKind() {
+			iv, err := p.value()
 			if err != nil {
 				return Value{}, err
 			}
-			v.Items = append(v.Items, iv)
+			p.items = append(p.items, iv)
 		}
-		if _, err := dec.ReadToken(); err != nil {
+		if _, err := p.dec.ReadToken(); err != nil {
 			return Value{}, err
 		}
+		v := Value{Kind: Array, Items: make([]Value, len(p.items)-start)}
+		copy(v.Items, p.items[start:])
+		clear(p.items[start:])
+		p.items = p.items[:start]
 		return v, nil
 	}
 	return Value{}, fmt.Errorf("unexpected JSON token %v", tok.Kind())
+}
+
+// name reads an object member name, sharing one string per distinct name.
+func (p *parser) name() (string, error) {
+	raw, err := p.dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		inner := raw[1 : len(raw)-1]
+		if s, ok := p.names[string(inner)]; ok {
+			return s, nil
+		}
+		s := string(inner)
+		if p.names == nil {
+			p.names = make(map[string]string, 32)
+		}
+		p.names[s] = s
+		return s, nil
+	}
+	return unquote(raw)
+}
+
+// unquote returns the string a valid JSON string literal denotes.
+func unquote(raw jsontext.Value) (string, error) {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	b, err := jsontext.AppendUnquote(nil, raw)
+	return string(b), err
 }
 
 // Marshal encodes v as compact JSON, numbers exactly as they were written.

@@ -2,9 +2,6 @@ package validate
 
 import (
 	"encoding/base64"
-	"encoding/xml"
-	"errors"
-	"io"
 	"strconv"
 	"strings"
 
@@ -135,49 +132,6 @@ func (c *checker) conceptBinding(v *fhir.Value, elem *spec.Element) {
 		}
 	}
 	c.report("code-invalid", "no coding is from the required value set %s", vs.URL)
-}
-
-// checkXHTML checks that narrative is well-formed XHTML whose root is a div
-// in the XHTML namespace (https://hl7.org/fhir/R4/narrative.html#xhtml).
-// Content rules beyond that (no scripts, no forms) are the txt-1 invariant.
-func checkXHTML(s string) string {
-	dec := xml.NewDecoder(strings.NewReader(s))
-	dec.Strict = true
-	dec.Entity = xml.HTMLEntity
-	depth := 0
-	roots := 0
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err.Error()
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				roots++
-				if t.Name.Local != "div" {
-					return "the root element must be div, not " + t.Name.Local
-				}
-				if t.Name.Space != "http://www.w3.org/1999/xhtml" {
-					return "the div must be in the XHTML namespace (xmlns=\"http://www.w3.org/1999/xhtml\")"
-				}
-			}
-			depth++
-		case xml.EndElement:
-			depth--
-		case xml.CharData:
-			if depth == 0 && strings.TrimSpace(string(t)) != "" {
-				return "text outside the div"
-			}
-		}
-	}
-	if roots != 1 {
-		return "expected exactly one div element"
-	}
-	return ""
 }
 
 // validBase64 accepts standard base64, with the whitespace the spec's regex

@@ -157,6 +157,7 @@ type checker struct {
 	s      *spec.Spec
 	issues []outcome.Issue
 	path   []seg
+	seen   []presence
 	// bundleType is the type of the innermost enclosing Bundle, which
 	// decides whether conditional references are allowed.
 	bundleType string
@@ -254,8 +255,18 @@ func (c *checker) object(v *fhir.Value, elem *spec.Element, typeCode string, isR
 		c.report("structure", "empty objects are not allowed")
 		return
 	}
-	var counts map[*spec.Element]int // presence, with primitive _name twins
-	var forms map[*spec.Element]string
+	// Presence of each child (with primitive _name twins) and the form a
+	// choice child took, on a stack shared by all objects of this
+	// validation: objects have few members, and maps cost more than a scan.
+	base := len(c.seen)
+	defer func() { c.seen = c.seen[:base] }()
+	hasExt := false
+	for i := range v.Members {
+		if n := v.Members[i].Name; len(n) > 1 && n[0] == '_' {
+			hasExt = true
+			break
+		}
+	}
 	for i := range v.Members {
 		m := &v.Members[i]
 		if isResource && m.Name == "resourceType" {
@@ -287,20 +298,12 @@ func (c *checker) object(v *fhir.Value, elem *spec.Element, typeCode string, isR
 				typ = "BackboneElement"
 			}
 		}
-		if child.Choice {
-			if forms == nil {
-				forms = map[*spec.Element]string{}
-			}
-			if prev, ok := forms[child]; ok && prev != name {
-				c.push(m.Name, -1)
-				c.report("structure", "only one form of %s[x] is allowed: found both %q and %q", child.Name, prev, name)
-				c.pop()
-				continue
-			}
-			forms[child] = name
-		}
-		if counts == nil {
-			counts = map[*spec.Element]int{}
+		p := c.presence(base, child, name)
+		if child.Choice && p.form != name {
+			c.push(m.Name, -1)
+			c.report("structure", "only one form of %s[x] is allowed: found both %q and %q", child.Name, p.form, name)
+			c.pop()
+			continue
 		}
 		if ext {
 			if !c.isPrimitive(typ) {
@@ -309,15 +312,18 @@ func (c *checker) object(v *fhir.Value, elem *spec.Element, typeCode string, isR
 				c.pop()
 				continue
 			}
+			// Count before recursing: nested objects may grow c.seen and
+			// move it.
+			p.count = max(p.count, arrayLen(&m.Value))
 			twin, _ := v.Get(name)
 			c.primitiveExtension(m, child, typ, twin)
-			if twin == nil {
-				counts[child] = max(counts[child], arrayLen(&m.Value))
-			}
 			continue
 		}
-		twin, _ := v.Get("_" + name)
-		counts[child] = max(counts[child], arrayLen(&m.Value))
+		var twin *fhir.Value
+		if hasExt {
+			twin, _ = v.Get("_" + name)
+		}
+		p.count = max(p.count, arrayLen(&m.Value))
 		c.member(m, child, typ, twin)
 	}
 	// Cardinality. Children of a named type live on the type's root.
@@ -328,7 +334,7 @@ func (c *checker) object(v *fhir.Value, elem *spec.Element, typeCode string, isR
 		}
 	}
 	for _, ch := range children {
-		n := counts[ch]
+		n := c.count(base, ch)
 		if n < ch.Min {
 			name := ch.Name
 			if ch.Choice {
@@ -351,6 +357,34 @@ func (c *checker) object(v *fhir.Value, elem *spec.Element, typeCode string, isR
 	if typeCode == "Reference" {
 		c.reference(v, elem)
 	}
+}
+
+// presence records what one object holds of one child element.
+type presence struct {
+	elem  *spec.Element
+	form  string // the JSON name used (tells choice forms apart)
+	count int
+}
+
+// presence returns the record of child in the object whose records start at
+// base, adding one that remembers form if there is none.
+func (c *checker) presence(base int, child *spec.Element, form string) *presence {
+	for i := base; i < len(c.seen); i++ {
+		if c.seen[i].elem == child {
+			return &c.seen[i]
+		}
+	}
+	c.seen = append(c.seen, presence{elem: child, form: form})
+	return &c.seen[len(c.seen)-1]
+}
+
+func (c *checker) count(base int, child *spec.Element) int {
+	for i := base; i < len(c.seen); i++ {
+		if c.seen[i].elem == child {
+			return c.seen[i].count
+		}
+	}
+	return 0
 }
 
 func arrayLen(v *fhir.Value) int {
@@ -563,29 +597,32 @@ func (c *checker) primitive(v *fhir.Value, t *spec.Type, elem *spec.Element) {
 			c.report("value", "invalid narrative XHTML: %s", msg)
 		}
 		return
-	case "integer", "positiveInt", "unsignedInt":
-		n, err := strconv.ParseInt(text, 10, 64)
-		if err != nil || !c.v.regex(t).MatchString(text) {
-			c.report("value", "%s is not a valid %s", truncate(text), t.Name)
-			return
-		}
-		switch {
-		case n < -2147483648 || n > 2147483647:
-			c.report("value", "%s is out of range for a 32-bit %s", text, t.Name)
-		case t.Name == "positiveInt" && n < 1:
-			c.report("value", "a positiveInt must be 1 or more, not %s", text)
-		case t.Name == "unsignedInt" && n < 0:
-			c.report("value", "an unsignedInt must be 0 or more, not %s", text)
-		}
-		return
 	case "base64Binary":
 		if !validBase64(text) {
 			c.report("value", "not valid base64")
 		}
 		return
+	case "decimal":
+		// The JSON number grammar is the decimal regex.
+		return
 	}
-	if re := c.v.regex(t); re != nil && !re.MatchString(text) {
+	ok, handled := matchPrimitive(t.Name, text)
+	if !handled {
+		ok = c.v.regex(t) == nil || c.v.regex(t).MatchString(text)
+	}
+	if !ok {
 		c.report("value", "%q is not a valid %s", truncate(text), t.Name)
+		return
+	}
+	switch t.Name {
+	case "integer", "positiveInt", "unsignedInt":
+		n, err := strconv.ParseInt(text, 10, 64)
+		switch {
+		case err != nil || n < -2147483648 || n > 2147483647:
+			c.report("value", "%s is out of range for a 32-bit %s", truncate(text), t.Name)
+		case t.Name == "positiveInt" && n < 1:
+			c.report("value", "a positiveInt must be 1 or more, not %s", text)
+		}
 		return
 	}
 	if t.Name == "date" || t.Name == "dateTime" || t.Name == "instant" {
