@@ -36,6 +36,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -586,7 +588,10 @@ func (c *checker) primitive(v *fhir.Value, t *spec.Type, elem *spec.Element) {
 			c.report("value", "empty strings are not allowed; leave the element out")
 			return
 		}
-		if strings.TrimSpace(text) == "" && t.Name != "string" && t.Name != "markdown" {
+		// The spec's regexes treat only ASCII as whitespace, but a code or
+		// uri made of nothing but (Unicode) spaces carries no value.
+		if r, _ := utf8.DecodeRuneInString(text); unicode.IsSpace(r) && strings.TrimSpace(text) == "" &&
+			t.Name != "string" && t.Name != "markdown" {
 			c.report("value", "a %s cannot be only whitespace", t.Name)
 			return
 		}
