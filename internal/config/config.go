@@ -82,7 +82,7 @@ func Default() Config {
 // StorageFlags registers --data and --database-url, which every command that
 // touches data accepts (architecture.md §6).
 func (c *Config) StorageFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Data, "data", c.Data, usage("data", "`DIR`ectory of the embedded SQLite store and local files (created if missing)"))
+	fs.StringVar(&c.Data, "data", c.Data, usage("data", "`DIR` of the embedded SQLite store and local files, created if missing"))
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, usage("database-url", "PostgreSQL `URL` (postgres://user:pass@host/db); replaces the embedded store"))
 }
 
@@ -101,7 +101,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 
 // LimitFlags registers --max-bytes.
 func (c *Config) LimitFlags(fs *flag.FlagSet) {
-	fs.Var((*byteSize)(&c.MaxBytes), "max-bytes", usage("max-bytes", "largest accepted request body or input file, e.g. 64MiB (`SIZE`)"))
+	fs.Var((*byteSize)(&c.MaxBytes), "max-bytes", usage("max-bytes", "largest accepted request body or input file: a `SIZE` such as 1048576, 512KiB or 64MiB"))
 }
 
 // LogFlags registers --log-format and --log-level.
