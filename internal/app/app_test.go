@@ -83,4 +83,3 @@ func TestVersionFromLinker(t *testing.T) {
 		t.Errorf("version output %q, want the -ldflags version", out)
 	}
 }
-
