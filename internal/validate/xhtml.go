@@ -88,6 +88,9 @@ func (p *xhtmlScanner) char() string {
 		return ""
 	}
 	r, n := utf8.DecodeRuneInString(p.s[p.i:])
+	if r == utf8.RuneError && n == 1 {
+		return "invalid UTF-8"
+	}
 	if !isXMLChar(r) {
 		return "character " + strconv.QuoteRune(r) + " is not allowed in XML"
 	}
@@ -288,13 +291,13 @@ func (p *xhtmlScanner) attrValue() (string, string) {
 	return val, ""
 }
 
-// name consumes an XML name (ASCII name characters, plus any non-ASCII
-// letter, which XML allows).
+// name consumes an XML name. Only ASCII names are accepted: XML allows more,
+// but every XHTML element and attribute name is ASCII.
 func (p *xhtmlScanner) name() string {
 	start := p.i
 	for p.i < len(p.s) {
 		c := p.s[p.i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || c >= 0x80 ||
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' ||
 			p.i > start && (c >= '0' && c <= '9' || c == '-' || c == '.') {
 			p.i++
 			continue
