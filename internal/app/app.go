@@ -33,6 +33,7 @@ func commands() []command {
 	return []command{
 		serveCommand(),
 		validateCommand(),
+		fhirpathCommand(),
 		versionCommand(),
 		helpCommand(),
 	}

@@ -456,3 +456,7 @@ func quantityFromNode(v *fhir.Value) (Item, bool) {
 	}
 	return Quantity{Value: d, Unit: unit}, true
 }
+
+// IsUCUM reports whether the unit is a UCUM code rather than a calendar
+// duration keyword (4 days).
+func (q Quantity) IsUCUM() bool { return q.calendar == "" }
