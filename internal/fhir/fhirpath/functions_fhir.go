@@ -34,6 +34,14 @@ func fnExtension(ev *evaluator, n *node, f *frame, in Collection) (Collection, e
 	return out, nil
 }
 
+func fnHasExtension(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {
+	exts, err := fnExtension(ev, n, f, in)
+	if err != nil {
+		return nil, err
+	}
+	return boolResult(len(exts) > 0)
+}
+
 // fnHasValue: a single primitive with a value (not only extensions).
 func fnHasValue(ev *evaluator, _ *node, _ *frame, in Collection) (Collection, error) {
 	if len(in) != 1 {

@@ -78,21 +78,28 @@ func (ev *evaluator) isOp(in Collection, ts *typeSpec) (Collection, error) {
 	return boolResult(ev.typeMatches(in[0], ns, name, false))
 }
 
+// asOp is the as operator and as() function. On a collection of several
+// items it filters, like ofType(): R4 content depends on it — about forty
+// SearchParameter expressions such as
+// "(Observation.component.value as Quantity)" and the base invariant dom-3
+// ("%resource.descendants().as(canonical)") apply it to collections. R5
+// rewrote those expressions with ofType() and FHIRPath 2.0 made the
+// multi-item case an error; an engine for R4 content must accept it.
 func (ev *evaluator) asOp(in Collection, ts *typeSpec, _ bool) (Collection, error) {
 	if len(in) == 0 {
 		return nil, nil
-	}
-	if len(in) > 1 {
-		return nil, errorf("'as' needs a single item, got %d", len(in))
 	}
 	ns, name, err := ev.resolveType(ts)
 	if err != nil {
 		return nil, err
 	}
-	if ev.typeMatches(in[0], ns, name, true) {
-		return in, nil
+	var out Collection
+	for _, it := range in {
+		if ev.typeMatches(it, ns, name, true) {
+			out = append(out, it)
+		}
 	}
-	return nil, nil
+	return out, nil
 }
 
 func fnIs(ev *evaluator, n *node, _ *frame, in Collection) (Collection, error) {
