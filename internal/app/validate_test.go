@@ -57,7 +57,7 @@ func TestValidateCLI(t *testing.T) {
 		{name: "invalid", args: []string{invalid}, needsValid: true, wantCode: 1, wantStdout: []string{`"error"`, "Patient.bogus"}},
 		{name: "not json", args: []string{notJSON}, wantCode: 1, wantStdout: []string{`"structure"`, "invalid JSON"}},
 		{name: "invalid utf-8", args: []string{badUTF8}, wantCode: 1, wantStdout: []string{"UTF-8"}},
-		{name: "too deep", args: []string{deep}, wantCode: 1, wantStdout: []string{"nested deeper"}},
+		{name: "too deep", args: []string{deep}, wantCode: 1, wantStdout: []string{"nested too deeply", `"too-costly"`}},
 		{name: "over size limit", args: []string{"--max-bytes", "1KiB", big}, wantCode: 1, wantStdout: []string{`"too-long"`, "1024 bytes"}},
 		{name: "stdin over size limit", args: []string{"--max-bytes", "1KiB", "-"}, stdin: strings.Repeat(" ", 2000), wantCode: 1, wantStdout: []string{`"too-long"`}},
 		{name: "missing file", args: []string{missing}, wantCode: 1, wantStdout: []string{`"not-found"`}},

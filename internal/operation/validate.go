@@ -79,9 +79,17 @@ func (op *Validate) Run(_ context.Context, in ValidateInput) []outcome.Issue {
 	return append(notes, op.v.Validate(body)...)
 }
 
+// structure reports input that could not be read as a resource; fatal,
+// like the validator's own parse failures (docs/validation.md).
 func structure(err error) outcome.Issue {
-	return outcome.Issue{Severity: outcome.SevError, Code: "structure", Diagnostics: err.Error()}
+	code := "structure"
+	if errors.Is(err, errTooDeep) {
+		code = "too-costly"
+	}
+	return outcome.Issue{Severity: outcome.SevFatal, Code: code, Diagnostics: err.Error()}
 }
+
+var errTooDeep = errors.New("JSON nested too deeply")
 
 var errNotObject = errors.New("a resource must be a JSON object")
 
@@ -111,7 +119,7 @@ func scan(b []byte, maxDepth int) (resourceType string, err error) {
 			break
 		}
 		if d > maxDepth {
-			return "", fmt.Errorf("JSON nested deeper than %d levels", maxDepth)
+			return "", fmt.Errorf("%w: deeper than %d levels", errTooDeep, maxDepth)
 		}
 		// A top-level member name is followed by its value; capture resourceType.
 		if kind, n := dec.StackIndex(1); d == 1 && kind == '{' && n%2 == 1 && tok.Kind() == '"' &&

@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 		{name: "invalid utf-8", in: ValidateInput{Body: []byte("{\"resourceType\":\"Patient\",\"id\":\"\xff\"}")}, wantCode: "structure", wantDiag: "UTF-8"},
 		{name: "duplicate name", in: ValidateInput{Body: []byte(`{"resourceType":"Patient","id":"a","id":"b"}`)}, wantCode: "structure", wantDiag: "duplicate"},
 		{name: "trailing data", in: ValidateInput{Body: []byte(`{"resourceType":"Patient"} {}`)}, wantCode: "structure", wantDiag: "invalid JSON"},
-		{name: "too deep", in: ValidateInput{Body: []byte(deep)}, wantCode: "structure", wantDiag: "deeper than 100"},
+		{name: "too deep", in: ValidateInput{Body: []byte(deep)}, wantCode: "too-costly", wantDiag: "deeper than 100"},
 		{name: "deep but within limit", in: ValidateInput{Body: []byte(deepOK)}, wantCode: "informational"},
 		{name: "no resourceType", in: ValidateInput{Body: []byte(`{"id":"a"}`)}, wantCode: "structure", wantDiag: "missing resourceType"},
 		{name: "nested resourceType does not count", in: ValidateInput{Body: []byte(`{"contained":[{"resourceType":"Patient"}]}`)}, wantCode: "structure", wantDiag: "missing resourceType"},

@@ -154,7 +154,7 @@ func TestAPI(t *testing.T) {
 		{name: "validate not json", method: "POST", path: "/fhir/$validate", header: jsonCT, body: `<Patient/>`, wantStatus: 400, wantCode: "structure"},
 		{name: "validate invalid utf-8", method: "POST", path: "/fhir/$validate", header: jsonCT, body: "{\"resourceType\":\"Patient\",\"id\":\"\xff\"}", wantStatus: 400, wantCode: "structure"},
 		{name: "validate too deep", method: "POST", path: "/fhir/$validate", header: jsonCT,
-			body: `{"resourceType":"Basic","x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}", wantStatus: 400, wantCode: "structure"},
+			body: `{"resourceType":"Basic","x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}", wantStatus: 400, wantCode: "too-costly"},
 		{name: "validate empty", method: "POST", path: "/fhir/$validate", header: jsonCT, wantStatus: 400, wantCode: "structure"},
 		{name: "validate xml body", method: "POST", path: "/fhir/$validate", header: map[string]string{"Content-Type": "application/fhir+xml"},
 			body: `<Patient xmlns="http://hl7.org/fhir"/>`, wantStatus: 415, wantCode: "not-supported"},
