@@ -29,9 +29,10 @@ type node struct {
 	left  *node  // invocation target / left operand (nil: the focus)
 	right *node
 	args  []*node
-	value Item      // nLiteral
-	typ   *typeSpec // nTypeOp, and is/as/ofType arguments
-	fn    *funcDef  // nCall: resolved at compile time
+	value Item       // nLiteral
+	lit   Collection // nLiteral: value as a shared one-item collection
+	typ   *typeSpec  // nTypeOp, and is/as/ofType arguments
+	fn    *funcDef   // nCall: resolved at compile time
 }
 
 // typeSpec is a type specifier: [namespace.]name.

@@ -17,16 +17,16 @@ func nowDT(t time.Time) DateTime {
 }
 
 func fnNow(ev *evaluator, _ *node, _ *frame, _ Collection) (Collection, error) {
-	return Collection{nowDT(ev.now)}, nil
+	return Collection{nowDT(ev.clock())}, nil
 }
 
 func fnToday(ev *evaluator, _ *node, _ *frame, _ Collection) (Collection, error) {
-	d := nowDT(ev.now)
+	d := nowDT(ev.clock())
 	return Collection{toDate(d)}, nil
 }
 
 func fnTimeOfDay(ev *evaluator, _ *node, _ *frame, _ Collection) (Collection, error) {
-	d := nowDT(ev.now)
+	d := nowDT(ev.clock())
 	d.kind, d.hasTZ, d.tzMin = kTime, false, 0
 	d.year, d.month, d.day = 1, 1, 1
 	return Collection{d}, nil

@@ -23,7 +23,24 @@ func Compile(expr string) (*Expression, error) {
 	if err != nil {
 		return nil, err
 	}
+	prepare(root)
 	return &Expression{src: expr, root: root}, nil
+}
+
+// prepare precomputes literal collections so evaluating a literal does not
+// allocate.
+func prepare(n *node) {
+	if n == nil {
+		return
+	}
+	if n.kind == nLiteral {
+		n.lit = Collection{n.value}[:1:1]
+	}
+	prepare(n.left)
+	prepare(n.right)
+	for _, a := range n.args {
+		prepare(a)
+	}
 }
 
 // MustCompile is Compile for expressions known to be valid (tests, tables).
@@ -149,6 +166,7 @@ type evaluator struct {
 	deadline time.Time
 	now      time.Time
 	focus    Collection
+	root     frame
 }
 
 // frame holds the iteration variables of a lambda
@@ -168,16 +186,14 @@ func (e *Expression) Evaluate(env *Env, focus Collection) (Collection, error) {
 		env = &Env{}
 	}
 	ev := &evaluator{env: env, spec: env.Spec, src: e.src, max: env.MaxSteps, now: env.Now, focus: focus}
+	ev.root.this = focus
 	if ev.max <= 0 {
 		ev.max = DefaultMaxSteps
 	}
 	if env.Timeout > 0 {
 		ev.deadline = time.Now().Add(env.Timeout)
 	}
-	if ev.now.IsZero() {
-		ev.now = time.Now()
-	}
-	out, err := ev.eval(e.root, &frame{this: focus})
+	out, err := ev.eval(e.root, &ev.root)
 	if err != nil {
 		var ee *EvalError
 		if errors.As(err, &ee) && ee.Pos >= 0 {
@@ -187,6 +203,14 @@ func (e *Expression) Evaluate(env *Env, focus Collection) (Collection, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// clock returns the evaluation's now, read once and only when needed.
+func (ev *evaluator) clock() time.Time {
+	if ev.now.IsZero() {
+		ev.now = time.Now()
+	}
+	return ev.now
 }
 
 // step charges n units of work against the budget.
@@ -219,7 +243,7 @@ func (ev *evaluator) eval(n *node, f *frame) (Collection, error) {
 func (ev *evaluator) evalNode(n *node, f *frame) (Collection, error) {
 	switch n.kind {
 	case nLiteral:
-		return Collection{n.value}, nil
+		return n.lit, nil
 	case nEmpty:
 		return nil, nil
 	case nThis:
@@ -303,8 +327,15 @@ func (ev *evaluator) navigate(in Collection, name string, first bool) (Collectio
 	for _, it := range in {
 		switch v := it.(type) {
 		case *Node:
-			if first && v.isResource() && (v.typ == name || (ev.spec != nil && ev.spec.IsA(v.typ, name))) {
-				out = append(out, v)
+			if first && name != "" && name[0] >= 'A' && name[0] <= 'Z' {
+				// A type name, since element names start in lower case: the
+				// focus itself or nothing (Practitioner.name on a Patient, as
+				// in multi-base SearchParameter expressions). Resources derive
+				// only from Resource and DomainResource, so no lookup is needed
+				// for the common miss.
+				if v.typ == name || ((name == "Resource" || name == "DomainResource") && ev.spec != nil && ev.spec.IsA(v.typ, name)) {
+					out = append(out, v)
+				}
 				continue
 			}
 			var err error

@@ -191,6 +191,9 @@ func (ev *evaluator) arg(n *node, f *frame, i int) (Collection, error) {
 
 // lambda evaluates expr once per item with $this and $index bound.
 func (ev *evaluator) lambda(expr *node, in Collection, each func(i int, it Item, res Collection) error) error {
+	if len(in) == 0 {
+		return nil
+	}
 	fr := &frame{hasIndex: true}
 	one := make(Collection, 1)
 	for i, it := range in {

@@ -12,7 +12,22 @@ import (
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-func boolResult(b bool) (Collection, error) { return Collection{Boolean(b)}, nil }
+func boolResult(b bool) (Collection, error) { return boolColl(b), nil }
+
+// Results are never written to in place (functions build new collections
+// and append only with full slice expressions), so the two Boolean
+// singletons can be shared instead of allocated per result.
+var (
+	trueColl  = Collection{Boolean(true)}[:1:1]
+	falseColl = Collection{Boolean(false)}[:1:1]
+)
+
+func boolColl(b bool) Collection {
+	if b {
+		return trueColl
+	}
+	return falseColl
+}
 
 func fnEmpty(_ *evaluator, _ *node, _ *frame, in Collection) (Collection, error) {
 	return boolResult(len(in) == 0)

@@ -24,10 +24,10 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 			return nil, err
 		}
 		if lok && ((n.name == "and" && !lb) || (n.name == "or" && lb)) {
-			return Collection{Boolean(lb)}, nil
+			return boolColl(lb), nil
 		}
 		if lok && n.name == "implies" && !lb {
-			return Collection{Boolean(true)}, nil
+			return boolColl(true), nil
 		}
 	}
 	r, err := ev.eval(n.right, f)
@@ -44,10 +44,10 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 		if !known {
 			return nil, nil
 		}
-		return Collection{Boolean(res == (n.name == "="))}, nil
+		return boolColl(res == (n.name == "=")), nil
 	case "~", "!~":
 		res := collectionsEquivalent(l, r)
-		return Collection{Boolean(res == (n.name == "~"))}, nil
+		return boolColl(res == (n.name == "~")), nil
 	case "<", ">", "<=", ">=":
 		return compareOp(n.name, l, r)
 	case "in", "contains":
@@ -62,10 +62,10 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 		}
 		for _, it := range r {
 			if eq, known := itemsEqual(l[0], it); known && eq {
-				return Collection{Boolean(true)}, nil
+				return boolColl(true), nil
 			}
 		}
-		return Collection{Boolean(false)}, nil
+		return boolColl(false), nil
 	case "&":
 		ls, err := concatOperand(l)
 		if err != nil {
@@ -102,7 +102,7 @@ func logic(op string, l, r Collection) (Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := func(b bool) (Collection, error) { return Collection{Boolean(b)}, nil }
+	res := func(b bool) (Collection, error) { return boolColl(b), nil }
 	switch op {
 	case "and":
 		if (lok && !lb) || (rok && !rb) {
@@ -179,6 +179,11 @@ func collectionsEqual(l, r Collection) (eq, known bool) {
 // itemsEqual compares two items; known is false when the answer is
 // unknown (dates of different precision, incommensurable quantities).
 func itemsEqual(a, b Item) (eq, known bool) {
+	if an, ok := a.(*Node); ok {
+		if bn, ok := b.(*Node); ok && an.v != nil && an.v == bn.v && an.typ == bn.typ {
+			return true, true // the same value of the tree
+		}
+	}
 	av, aok := sysValue(a)
 	bv, bok := sysValue(b)
 	if !aok || !bok {
@@ -380,7 +385,7 @@ func compareOp(op string, l, r Collection) (Collection, error) {
 	case ">=":
 		res = c >= 0
 	}
-	return Collection{Boolean(res)}, nil
+	return boolColl(res), nil
 }
 
 func compareItems(a, b Item) (int, bool, error) {

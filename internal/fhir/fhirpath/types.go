@@ -188,37 +188,66 @@ func (n *Node) children(name string, out Collection) (Collection, error) {
 		}
 	}
 	if def != nil && def.Choice {
-		for _, tr := range def.Types {
-			jn := name + upperFirst(tr.Code)
-			if m, ok := n.v.Get(jn); ok {
-				out = n.appendMember(out, jn, m, def, tr.Code)
-			} else if e, ok := n.v.Get("_" + jn); ok {
-				out = n.appendMember(out, jn, nil, def, tr.Code)
-				_ = e
+		// One pass over the members finds every typed form (valueQuantity,
+		// _valueString …) without building candidate names.
+		for i := range n.v.Members {
+			mn := n.v.Members[i].Name
+			under := strings.HasPrefix(mn, "_")
+			if under {
+				mn = mn[1:]
 			}
+			if len(mn) <= len(name) || mn[:len(name)] != name {
+				continue
+			}
+			c, tc := n.spec.ChildByJSONName(n.elem, n.typ, mn)
+			if c != def || tc == "" {
+				continue
+			}
+			if under {
+				if _, ok := n.v.Get(mn); ok {
+					continue // handled with its value
+				}
+				out = n.appendMember(out, mn, nil, def, tc)
+				continue
+			}
+			out = n.appendMember(out, mn, &n.v.Members[i].Value, def, tc)
 		}
 		return out, nil
 	}
-	m, ok := n.v.Get(name)
-	if !ok {
-		if _, ok := n.v.Get("_" + name); !ok {
-			return out, nil
-		}
+	m, ext := members(n.v, name)
+	if m == nil && ext == nil {
+		return out, nil
 	}
 	tc := ""
 	if def != nil && len(def.Types) > 0 {
 		tc = def.Types[0].Code
 	}
-	return n.appendMember(out, name, m, def, tc), nil
+	return n.appendMemberExt(out, name, m, ext, def, tc), nil
+}
+
+// members finds the member called name and its "_name" companion in one
+// pass, without building "_"+name.
+func members(v *fhir.Value, name string) (m, ext *fhir.Value) {
+	for i := range v.Members {
+		mn := v.Members[i].Name
+		switch {
+		case mn == name:
+			m = &v.Members[i].Value
+		case len(mn) == len(name)+1 && mn[0] == '_' && mn[1:] == name:
+			ext = &v.Members[i].Value
+		}
+	}
+	return m, ext
 }
 
 // appendMember appends the nodes of member jsonName (value m, maybe nil when
 // only "_jsonName" exists), named by the element's FHIRPath name.
 func (n *Node) appendMember(out Collection, jsonName string, m *fhir.Value, def *spec.Element, typeCode string) Collection {
-	var ext *fhir.Value
-	if e, ok := n.v.Get("_" + jsonName); ok {
-		ext = e
-	}
+	_, ext := members(n.v, jsonName)
+	return n.appendMemberExt(out, jsonName, m, ext, def, typeCode)
+}
+
+func (n *Node) appendMemberExt(out Collection, jsonName string, m, ext *fhir.Value, def *spec.Element, typeCode string) Collection {
 	mk := func(v, x *fhir.Value, idx int) *Node {
 		c := &Node{v: v, ext: x, elem: def, parent: n, name: jsonName, index: idx, spec: n.spec}
 		c.typ = n.childType(v, def, typeCode)
