@@ -30,8 +30,8 @@ func BenchmarkValidate(b *testing.B) {
 			}
 		}
 	})
-	v := validate.New(spec.R4(), validate.Options{})
-	b.Run("validate", func(b *testing.B) {
+	v := validate.New(spec.R4(), validate.Options{SkipInvariants: true})
+	b.Run("validate-structure", func(b *testing.B) {
 		b.SetBytes(total)
 		for b.Loop() {
 			for _, f := range files {
@@ -40,6 +40,15 @@ func BenchmarkValidate(b *testing.B) {
 						b.Fatalf("%s: %v", f.Name, issues)
 					}
 				}
+			}
+		}
+	})
+	full := validate.New(spec.R4(), validate.Options{})
+	b.Run("validate-with-invariants", func(b *testing.B) {
+		b.SetBytes(total)
+		for b.Loop() {
+			for _, f := range files {
+				_ = full.Validate(f.Data)
 			}
 		}
 	})

@@ -113,6 +113,9 @@ var invalidCases = []struct {
 	{"primitive extension object for array", `{"resourceType":"Patient","name":[{"given":["A"],"_given":{"id":"x"}}]}`, "structure", "Patient.name[0]._given"},
 	{"primitive extension of wrong kind", `{"resourceType":"Patient","_gender":"x"}`, "structure", "Patient._gender"},
 	{"unknown member in primitive extension", `{"resourceType":"Patient","_gender":{"foo":1}}`, "structure", "Patient._gender.foo"},
+	// ele-1
+	{"element with only an id", `{"resourceType":"Patient","name":[{"id":"n1"}]}`, "invariant", "Patient.name[0]"},
+	{"primitive companion with only an id", `{"resourceType":"Patient","_birthDate":{"id":"b"}}`, "invariant", "Patient._birthDate"},
 	// nested resources
 	{"invalid contained resource", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","foo":1}]}`, "structure", "Patient.contained[0].foo"},
 	{"invalid Bundle entry", `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","gender":"x"}}]}`, "code-invalid", "Bundle.entry[0].resource.gender"},

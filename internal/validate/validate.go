@@ -50,9 +50,12 @@ import (
 type Options struct {
 	MaxBytes int // largest accepted input; 0 means DefaultMaxBytes
 	MaxDepth int // deepest accepted JSON nesting; 0 means DefaultMaxDepth
-	// Invariants, when set, evaluates the FHIRPath constraints of the
-	// definitions on a structurally valid resource.
+	// Invariants evaluates the FHIRPath constraints of the definitions on a
+	// structurally valid resource; nil means NewFHIRPathInvariants().
 	Invariants InvariantChecker
+	// SkipInvariants turns invariant evaluation off (benchmarks of the
+	// structural checks alone; bulk paths that validated already).
+	SkipInvariants bool
 }
 
 // InvariantChecker evaluates invariants on a parsed resource and reports the
@@ -81,6 +84,12 @@ func New(s *spec.Spec, opts Options) *Validator {
 	}
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = DefaultMaxDepth
+	}
+	if opts.Invariants == nil && !opts.SkipInvariants {
+		opts.Invariants = NewFHIRPathInvariants()
+	}
+	if opts.SkipInvariants {
+		opts.Invariants = nil
 	}
 	v := &Validator{spec: s, opts: opts, regexes: map[string]*regexp.Regexp{}}
 	for _, name := range primitiveNames {
@@ -247,15 +256,41 @@ func (c *checker) resource(v *fhir.Value, name string, _ string) {
 		c.bundleType = v.Str("type")
 		defer func() { c.bundleType = outerBundle }()
 	}
-	c.object(v, t.Root, rt, true)
+	c.object(v, t.Root, rt, resourceObject)
+}
+
+// objectMode tells object what kind of JSON object it is looking at.
+type objectMode uint8
+
+const (
+	elementObject   objectMode = iota // an element of a complex type
+	resourceObject                    // a resource: resourceType is allowed
+	companionObject                   // the _name companion of a primitive
+)
+
+// onlyID reports whether an object has no member but id.
+func onlyID(v *fhir.Value) bool {
+	for i := range v.Members {
+		if v.Members[i].Name != "id" {
+			return false
+		}
+	}
+	return true
 }
 
 // object validates the members of a JSON object holding an element of type
 // typeCode described by elem.
-func (c *checker) object(v *fhir.Value, elem *spec.Element, typeCode string, isResource bool) {
+func (c *checker) object(v *fhir.Value, elem *spec.Element, typeCode string, mode objectMode) {
 	if len(v.Members) == 0 {
 		c.report("structure", "empty objects are not allowed")
 		return
+	}
+	isResource := mode == resourceObject
+	if mode == elementObject && onlyID(v) {
+		// ele-1 (https://hl7.org/fhir/R4/element.html#invariants), checked
+		// here rather than with FHIRPath on every node: it is the one
+		// invariant of every element and the cheapest to state directly.
+		c.report("invariant", "ele-1: All FHIR elements must have a @value or children (this one has only an id)")
 	}
 	// Presence of each child (with primitive _name twins) and the form a
 	// choice child took, on a stack shared by all objects of this
@@ -468,10 +503,13 @@ func (c *checker) member(m *fhir.Member, child *spec.Element, typ string, twin *
 // primitive, or an array of them parallel to the primitive array.
 func (c *checker) primitiveExtension(m *fhir.Member, child *spec.Element, typ string, twin *fhir.Value) {
 	pt := c.s.Type(typ)
-	check := func(v *fhir.Value) {
+	check := func(v *fhir.Value, hasValue bool) {
 		if v.Kind != fhir.Object {
 			c.report("structure", "%q must hold objects with id and extension, not %s", m.Name, kindName(v))
 			return
+		}
+		if !hasValue && onlyID(v) {
+			c.report("invariant", "ele-1: All FHIR elements must have a @value or children (this one has only an id)")
 		}
 		// The primitive's own definition minus its value: id and extension.
 		for i := range v.Members {
@@ -482,12 +520,12 @@ func (c *checker) primitiveExtension(m *fhir.Member, child *spec.Element, typ st
 				v2 := *v
 				v2.Members = append(append([]fhir.Member{}, v.Members[:i]...), v.Members[i+1:]...)
 				if len(v2.Members) > 0 {
-					c.object(&v2, pt.Root, typ, false)
+					c.object(&v2, pt.Root, typ, companionObject)
 				}
 				return
 			}
 		}
-		c.object(v, pt.Root, typ, false)
+		c.object(v, pt.Root, typ, companionObject)
 	}
 	if child.Repeating() {
 		if m.Value.Kind != fhir.Array {
@@ -512,7 +550,7 @@ func (c *checker) primitiveExtension(m *fhir.Member, child *spec.Element, typ st
 				}
 			} else {
 				allNull = false
-				check(it)
+				check(it, twin != nil && twin.Kind == fhir.Array && i < len(twin.Items) && twin.Items[i].Kind != fhir.Null)
 			}
 			c.pop()
 		}
@@ -534,7 +572,7 @@ func (c *checker) primitiveExtension(m *fhir.Member, child *spec.Element, typ st
 		c.report("structure", "%q must be an object, not %s", m.Name, kindName(&m.Value))
 		return
 	}
-	check(&m.Value)
+	check(&m.Value, twin != nil && twin.Kind != fhir.Null)
 }
 
 // value validates one non-null value of an element of type typ.
@@ -560,7 +598,7 @@ func (c *checker) value(v *fhir.Value, elem *spec.Element, typ string) {
 		c.report("structure", "expected a JSON object (%s), not %s", typ, kindName(v))
 		return
 	}
-	c.object(v, elem, typ, false)
+	c.object(v, elem, typ, elementObject)
 	if elem.Binding != nil && elem.Binding.Strength == "required" {
 		switch typ {
 		case "Coding":
