@@ -213,6 +213,28 @@ func (ev *evaluator) clock() time.Time {
 	return ev.now
 }
 
+// chargePairs charges for comparing every item of one collection with every
+// item of another (union, intersect, distinct, ~ …), which is quadratic.
+func (ev *evaluator) chargePairs(a, b int) error {
+	n := a + b
+	return ev.step(n * n / 2)
+}
+
+// MaxString bounds the strings an expression may build (replace(),
+// concatenation, join() …), so that repeated doubling cannot exhaust memory.
+const MaxString = 1 << 20
+
+// str returns s as a result, or an error when it is longer than MaxString.
+func (ev *evaluator) str(s string) (Collection, error) {
+	if len(s) > MaxString {
+		return nil, &budgetError{fmt.Sprintf("fhirpath: string result of %d bytes exceeds the limit of %d", len(s), MaxString)}
+	}
+	if err := ev.step(len(s) / 64); err != nil {
+		return nil, err
+	}
+	return Collection{String(s)}, nil
+}
+
 // step charges n units of work against the budget.
 func (ev *evaluator) step(n int) error {
 	ev.steps += n

@@ -116,7 +116,11 @@ var funcs = map[string]*funcDef{
 	"precision":    {0, 0, fnPrecision, false},
 	"comparable":   {1, 1, fnComparable, false},
 	// FHIR additions
-	"extension":         {1, 1, fnExtension, false},
+	"extension": {1, 1, fnExtension, false},
+	// hasExtension(url) is in neither FHIRPath N1 nor the FHIR additions,
+	// but one R4 SearchParameter (questionnaireresponse-item-subject) uses
+	// it; it is extension(url).exists().
+	"hasExtension":      {1, 1, fnHasExtension, false},
 	"hasValue":          {0, 0, fnHasValue, false},
 	"getValue":          {0, 0, fnGetValue, false},
 	"resolve":           {0, 0, fnResolve, false},

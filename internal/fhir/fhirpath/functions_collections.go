@@ -3,8 +3,6 @@ package fhirpath
 import (
 	"sort"
 	"strconv"
-
-	"github.com/continuum-ehr/continuum/internal/fhir"
 )
 
 // Existence, filtering, subsetting, combining, tree navigation and utility
@@ -101,6 +99,9 @@ func fnSubsetOf(superset bool) impl {
 		if err != nil {
 			return nil, err
 		}
+		if err := ev.chargePairs(len(in), len(other)); err != nil {
+			return nil, err
+		}
 		a, b := in, other
 		if superset {
 			a, b = other, in
@@ -119,7 +120,7 @@ func fnCount(_ *evaluator, _ *node, _ *frame, in Collection) (Collection, error)
 }
 
 func distinct(ev *evaluator, in Collection) (Collection, error) {
-	if err := ev.step(len(in) * len(in) / 16); err != nil {
+	if err := ev.chargePairs(len(in), 0); err != nil {
 		return nil, err
 	}
 	var out Collection
@@ -182,6 +183,9 @@ func fnRepeat(ev *evaluator, n *node, _ *frame, in Collection) (Collection, erro
 	for len(queue) > 0 {
 		var next Collection
 		err := ev.lambda(n.args[0], queue, func(_ int, _ Item, res Collection) error {
+			if err := ev.step(len(res) * len(out)); err != nil {
+				return err
+			}
 			for _, r := range res {
 				dup := false
 				for _, o := range out {
@@ -275,6 +279,9 @@ func fnIntersect(ev *evaluator, n *node, f *frame, in Collection) (Collection, e
 	if err != nil {
 		return nil, err
 	}
+	if err := ev.chargePairs(len(in), len(other)); err != nil {
+		return nil, err
+	}
 	var out Collection
 	for _, it := range in {
 		if contains(other, it) && !contains(out, it) {
@@ -289,6 +296,9 @@ func fnExclude(ev *evaluator, n *node, f *frame, in Collection) (Collection, err
 	if err != nil {
 		return nil, err
 	}
+	if err := ev.chargePairs(len(in), len(other)); err != nil {
+		return nil, err
+	}
 	var out Collection
 	for _, it := range in {
 		if !contains(other, it) {
@@ -301,6 +311,9 @@ func fnExclude(ev *evaluator, n *node, f *frame, in Collection) (Collection, err
 func fnUnion(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {
 	other, err := ev.arg(n, f, 0)
 	if err != nil {
+		return nil, err
+	}
+	if err := ev.chargePairs(len(in), len(other)); err != nil {
 		return nil, err
 	}
 	return union(in, other), nil
@@ -500,12 +513,4 @@ func fnSort(ev *evaluator, n *node, f *frame, in Collection) (Collection, error)
 		out[i] = rows[i].it
 	}
 	return out, nil
-}
-
-// primitiveNode returns the single input as a primitive node.
-func nodeValueKind(n *Node) fhir.ValueKind {
-	if n.v == nil {
-		return fhir.Null
-	}
-	return n.v.Kind
 }

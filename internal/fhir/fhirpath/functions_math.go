@@ -87,8 +87,8 @@ func fnRound(ev *evaluator, n *node, f *frame, in Collection) (Collection, error
 			return nil, err
 		}
 		if ok {
-			if p < 0 {
-				return nil, errorf("round() precision must be >= 0")
+			if p < 0 || p > 100 {
+				return nil, errorf("round() precision must be between 0 and 100")
 			}
 			places = p
 		}

@@ -123,7 +123,7 @@ func fnReplace(ev *evaluator, n *node, f *frame, in Collection) (Collection, err
 	if err != nil || !ok {
 		return nil, err
 	}
-	return Collection{String(strings.ReplaceAll(s, pat, rep))}, nil
+	return ev.str(strings.ReplaceAll(s, pat, rep))
 }
 
 // Regular expressions are RE2 (Go regexp), a subset of the PCRE flavour
@@ -180,7 +180,7 @@ func fnReplaceMatches(ev *evaluator, n *node, f *frame, in Collection) (Collecti
 	if err != nil {
 		return nil, err
 	}
-	return Collection{String(re.ReplaceAllString(s, rep))}, nil
+	return ev.str(re.ReplaceAllString(s, rep))
 }
 
 func fnLength(_ *evaluator, _ *node, _ *frame, in Collection) (Collection, error) {
@@ -191,9 +191,12 @@ func fnLength(_ *evaluator, _ *node, _ *frame, in Collection) (Collection, error
 	return Collection{Integer(utf8.RuneCountInString(s))}, nil
 }
 
-func fnToChars(_ *evaluator, _ *node, _ *frame, in Collection) (Collection, error) {
+func fnToChars(ev *evaluator, _ *node, _ *frame, in Collection) (Collection, error) {
 	s, ok, err := inputString(in)
 	if err != nil || !ok {
+		return nil, err
+	}
+	if err := ev.step(len(s)); err != nil {
 		return nil, err
 	}
 	var out Collection
@@ -210,6 +213,9 @@ func fnSplit(ev *evaluator, n *node, f *frame, in Collection) (Collection, error
 	}
 	sep, ok, err := stringArg(ev, n, f, 0)
 	if err != nil || !ok {
+		return nil, err
+	}
+	if err := ev.step(len(s)); err != nil {
 		return nil, err
 	}
 	var out Collection
@@ -236,7 +242,7 @@ func fnJoin(ev *evaluator, n *node, f *frame, in Collection) (Collection, error)
 		}
 		parts = append(parts, s)
 	}
-	return Collection{String(strings.Join(parts, sep))}, nil
+	return ev.str(strings.Join(parts, sep))
 }
 
 func fnEncode(encode bool) impl {
@@ -260,7 +266,7 @@ func fnEncode(encode bool) impl {
 			enc = base64.URLEncoding
 		case "hex":
 			if encode {
-				return Collection{String(hex.EncodeToString([]byte(s)))}, nil
+				return ev.str(hex.EncodeToString([]byte(s)))
 			}
 			b, err := hex.DecodeString(s)
 			if err != nil {
@@ -271,7 +277,7 @@ func fnEncode(encode bool) impl {
 			return nil, errorf("unknown encoding %q", format)
 		}
 		if encode {
-			return Collection{String(enc.EncodeToString([]byte(s)))}, nil
+			return ev.str(enc.EncodeToString([]byte(s)))
 		}
 		b, err := enc.DecodeString(s)
 		if err != nil {
@@ -296,7 +302,7 @@ func fnEscape(escape bool) impl {
 		switch format {
 		case "html":
 			if escape {
-				return Collection{String(htmlEscaper.Replace(s))}, nil
+				return ev.str(htmlEscaper.Replace(s))
 			}
 			return Collection{String(html.UnescapeString(s))}, nil
 		case "json":
@@ -305,7 +311,7 @@ func fnEscape(escape bool) impl {
 				out := string(b[1 : len(b)-1])
 				// encoding/json escapes <, > and & for HTML safety; JSON does not need it.
 				out = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(out)
-				return Collection{String(out)}, nil
+				return ev.str(out)
 			}
 			return Collection{String(unescapeJSON(s))}, nil
 		}

@@ -34,6 +34,13 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Set operations and collection (in)equality compare every pair.
+	switch n.name {
+	case "|", "~", "!~", "in", "contains":
+		if err := ev.chargePairs(len(l), len(r)); err != nil {
+			return nil, err
+		}
+	}
 	switch n.name {
 	case "and", "or", "xor", "implies":
 		return logic(n.name, l, r)
@@ -75,9 +82,15 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Collection{String(ls + rs)}, nil
+		return ev.str(ls + rs)
 	}
-	return arith(n.name, l, r)
+	res, err := arith(n.name, l, r)
+	if err == nil && len(res) == 1 {
+		if s, ok := res[0].(String); ok {
+			return ev.str(string(s))
+		}
+	}
+	return res, err
 }
 
 func concatOperand(c Collection) (string, error) {
@@ -603,7 +616,7 @@ func decArith(op string, x *apd.Decimal, b Item) (Collection, error) {
 func trimQuotient(r *apd.Decimal) *apd.Decimal {
 	t := new(apd.Decimal)
 	t.Reduce(r)
-	if t.Exponent > 0 {
+	if t.Exponent > 0 && t.NumDigits()+int64(t.Exponent) <= int64(decCtx.Precision) {
 		_, _ = decCtx.Quantize(t, t, 0)
 	}
 	return t

@@ -343,7 +343,7 @@ func convertQuantity(b Quantity, to Quantity) (*apd.Decimal, bool) {
 func normalizeDec(d *apd.Decimal) *apd.Decimal {
 	r := new(apd.Decimal)
 	r.Reduce(d)
-	if r.Exponent > 0 {
+	if r.Exponent > 0 && r.NumDigits()+int64(r.Exponent) <= int64(decCtx.Precision) {
 		_, _ = decCtx.Quantize(r, r, 0)
 	}
 	return r

@@ -140,15 +140,6 @@ func (n *Node) Location() string {
 	return b.String()
 }
 
-func (n *Node) isPrimitive() bool {
-	if n.spec != nil {
-		if t := n.spec.Type(n.typ); t != nil {
-			return t.IsPrimitive()
-		}
-	}
-	return n.v == nil || n.v.Kind != fhir.Object
-}
-
 func (n *Node) isResource() bool {
 	if n.spec != nil {
 		if t := n.spec.Type(n.typ); t != nil {
@@ -370,13 +361,6 @@ func (n *Node) allChildren(out Collection) Collection {
 		out = n.appendMember(out, name, mv, def, tc)
 	}
 	return out
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // primitiveSystemType maps FHIR primitive types to their System type
