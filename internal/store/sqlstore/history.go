@@ -1,0 +1,96 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store"
+)
+
+// History implements store.ReadTx. Versions come newest first in commit
+// sequence order, ties (versions of one transaction) broken by version key;
+// the cursor is the position of the last version returned, so a page never
+// shifts when later transactions commit.
+func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.HistoryPage, error) {
+	count := q.Count
+	switch {
+	case count <= 0:
+		count = store.DefaultHistoryCount
+	case count > store.MaxHistoryCount:
+		count = store.MaxHistoryCount
+	}
+	var (
+		where []string
+		args  []any
+	)
+	switch {
+	case q.ID != "" && q.Type == "":
+		return nil, outcome.New(outcome.Invalid, "required", "instance history needs a type")
+	case q.ID != "":
+		var rkey int64
+		err := t.sql.QueryRowContext(ctx, t.db.q(`SELECT rkey FROM resources WHERE type = ? AND id = ?`), q.Type, q.ID).Scan(&rkey)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, outcome.Errorf(outcome.NotFound, "%s/%s is not known", q.Type, q.ID)
+		}
+		if err != nil {
+			return nil, outcome.Wrap(err, "cannot read history")
+		}
+		where, args = append(where, "v.rkey = ?"), append(args, rkey)
+	case q.Type != "":
+		where, args = append(where, "v.type = ?"), append(args, q.Type)
+	}
+	if !q.Since.IsZero() {
+		// lastUpdated is monotonic in the sequence, so "since instant X"
+		// is "from the first transaction at or after X".
+		var first sql.NullInt64
+		err := t.sql.QueryRowContext(ctx, t.db.q(`SELECT MIN(t) FROM transactions WHERE instant >= ?`), micros(q.Since)).Scan(&first)
+		if err != nil {
+			return nil, outcome.Wrap(err, "cannot read history")
+		}
+		if !first.Valid {
+			return &store.HistoryPage{}, nil
+		}
+		where, args = append(where, "v.t >= ?"), append(args, first.Int64)
+	}
+	if q.Cursor != "" {
+		var seq, vkey int64
+		if _, err := fmt.Sscanf(q.Cursor, "%d.%d", &seq, &vkey); err != nil || fmt.Sprintf("%d.%d", seq, vkey) != q.Cursor {
+			return nil, outcome.New(outcome.Invalid, "value", "the history page cursor is not valid")
+		}
+		where = append(where, "(v.t < ? OR (v.t = ? AND v.vkey < ?))")
+		args = append(args, seq, seq, vkey)
+	}
+	s := selectVersion
+	if len(where) > 0 {
+		s += "WHERE " + strings.Join(where, " AND ")
+	}
+	s += fmt.Sprintf(" ORDER BY v.t DESC, v.vkey DESC LIMIT %d", count+1)
+	rows, err := t.sql.QueryContext(ctx, t.db.q(s), args...)
+	if err != nil {
+		return nil, outcome.Wrap(err, "cannot read history")
+	}
+	defer rows.Close()
+	page := &store.HistoryPage{}
+	var lastKey int64
+	for rows.Next() {
+		v, vkey, err := scanVersion(rows)
+		if err != nil {
+			return nil, outcome.Wrap(err, "cannot read history")
+		}
+		if len(page.Versions) == count {
+			last := page.Versions[count-1]
+			page.Next = fmt.Sprintf("%d.%d", last.Seq, lastKey)
+			break
+		}
+		page.Versions = append(page.Versions, v)
+		lastKey = vkey
+	}
+	if err := rows.Err(); err != nil {
+		return nil, outcome.Wrap(err, "cannot read history")
+	}
+	return page, nil
+}

@@ -1,0 +1,312 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+
+	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store"
+)
+
+// selectVersion is the column list scanVersion reads.
+const selectVersion = `SELECT r.type, r.id, v.vkey, v.version, v.t, v.last_updated, v.org, v.method, v.body
+	FROM versions v JOIN resources r ON r.rkey = v.rkey `
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanVersion(s scanner) (*store.Version, int64, error) {
+	var (
+		v                 store.Version
+		vkey, version, lu int64
+		method            int
+		body              []byte
+	)
+	if err := s.Scan(&v.Type, &v.ID, &vkey, &version, &v.Seq, &lu, &v.Org, &method, &body); err != nil {
+		return nil, 0, err
+	}
+	v.VersionID = strconv.FormatInt(version, 10)
+	v.LastUpdated = fromMicros(lu)
+	v.Method = store.Method(method)
+	v.Body = body
+	return &v, vkey, nil
+}
+
+// Read implements store.ReadTx.
+func (t *readTx) Read(ctx context.Context, typ, id string) (*store.Version, error) {
+	row := t.sql.QueryRowContext(ctx, t.db.q(selectVersion+`WHERE r.type = ? AND r.id = ? AND v.version = r.version`), typ, id)
+	return t.oneVersion(row, typ, id, "")
+}
+
+// VRead implements store.ReadTx.
+func (t *readTx) VRead(ctx context.Context, typ, id, versionID string) (*store.Version, error) {
+	n, err := strconv.ParseInt(versionID, 10, 64)
+	if err != nil || n < 1 || strconv.FormatInt(n, 10) != versionID {
+		// The store only ever assigns canonical positive integers.
+		return nil, outcome.Errorf(outcome.NotFound, "%s/%s has no version %q", typ, id, versionID)
+	}
+	row := t.sql.QueryRowContext(ctx, t.db.q(selectVersion+`WHERE r.type = ? AND r.id = ? AND v.version = ?`), typ, id, n)
+	return t.oneVersion(row, typ, id, versionID)
+}
+
+func (t *readTx) oneVersion(row *sql.Row, typ, id, versionID string) (*store.Version, error) {
+	v, _, err := scanVersion(row)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if versionID != "" {
+			return nil, outcome.Errorf(outcome.NotFound, "%s/%s has no version %s", typ, id, versionID)
+		}
+		return nil, outcome.Errorf(outcome.NotFound, "%s/%s is not known", typ, id)
+	case err != nil:
+		return nil, outcome.Wrap(err, "cannot read a resource")
+	case v.Deleted():
+		return nil, &outcome.Error{Kind: outcome.Gone, Issues: []outcome.Issue{{
+			Severity: outcome.SevError, Code: "deleted",
+			Diagnostics: typ + "/" + id + " was deleted (version " + v.VersionID + ")",
+		}}}
+	}
+	return v, nil
+}
+
+// FindByIdentifier implements store.ReadTx.
+func (t *readTx) FindByIdentifier(ctx context.Context, typ, system, value string) ([]store.Ref, error) {
+	q := `SELECT DISTINCT r.type, r.id FROM resource_identifiers i JOIN resources r ON r.rkey = i.rkey
+		WHERE i.type = ? AND i.value = ? AND r.deleted = 0`
+	args := []any{typ, value}
+	if system != "" {
+		q += ` AND i.system = ?`
+		args = append(args, system)
+	}
+	rows, err := t.sql.QueryContext(ctx, t.db.q(q+` ORDER BY r.id`), args...)
+	if err != nil {
+		return nil, outcome.Wrap(err, "cannot search identifiers")
+	}
+	defer rows.Close()
+	var refs []store.Ref
+	for rows.Next() {
+		var r store.Ref
+		if err := rows.Scan(&r.Type, &r.ID); err != nil {
+			return nil, outcome.Wrap(err, "cannot search identifiers")
+		}
+		refs = append(refs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, outcome.Wrap(err, "cannot search identifiers")
+	}
+	return refs, nil
+}
+
+// current is the resources row of a resource.
+type current struct {
+	rkey    int64
+	version int64
+	deleted bool
+	org     string
+}
+
+// lookup returns the resources row of typ/id, or nil.
+func (t *tx) lookup(ctx context.Context, typ, id string) (*current, error) {
+	var c current
+	var deleted int
+	err := t.sql.QueryRowContext(ctx, t.db.q(`SELECT rkey, version, deleted, org FROM resources WHERE type = ? AND id = ?`), typ, id).
+		Scan(&c.rkey, &c.version, &deleted, &c.org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, outcome.Wrap(err, "cannot read a resource")
+	}
+	c.deleted = deleted != 0
+	return &c, nil
+}
+
+// checkWrite checks what the contract requires of a write and returns the
+// resource's type.
+func checkWrite(w store.Write) (string, error) {
+	if w.Resource == nil || w.Resource.Kind != fhir.Object {
+		return "", outcome.New(outcome.Invalid, "structure", "a resource must be a JSON object")
+	}
+	typ := w.Resource.ResourceType()
+	if typ == "" {
+		return "", outcome.New(outcome.Invalid, "required", "the resource has no resourceType", "resourceType")
+	}
+	switch {
+	case store.DirectoryType(typ) && w.Org != "":
+		return "", outcome.New(outcome.Invalid, "business-rule", typ+" is a deployment-wide directory type: no organization owns it")
+	case !store.DirectoryType(typ) && w.Org == "":
+		return "", outcome.New(outcome.Invalid, "business-rule", typ+" must be owned by an organization")
+	case w.Org != "" && !store.ValidID(w.Org):
+		return "", outcome.New(outcome.Invalid, "value", "the owning organization's id is not a valid id")
+	}
+	return typ, nil
+}
+
+// Create implements store.Tx.
+func (t *tx) Create(ctx context.Context, w store.Write) (*store.Version, error) {
+	typ, err := checkWrite(w)
+	if err != nil {
+		return nil, err
+	}
+	return t.insertResource(ctx, typ, store.NewID(), w)
+}
+
+// Put implements store.Tx.
+func (t *tx) Put(ctx context.Context, w store.Write) (*store.Version, error) {
+	typ, err := checkWrite(w)
+	if err != nil {
+		return nil, err
+	}
+	id := w.Resource.Str("id")
+	if !store.ValidID(id) {
+		return nil, outcome.New(outcome.Invalid, "value", "the resource's id is missing or not a valid id", typ+".id")
+	}
+	cur, err := t.lookup(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		if w.IfMatch != "" {
+			return nil, outcome.Errorf(outcome.Precondition, "%s/%s does not exist, so it cannot be at version %q", typ, id, w.IfMatch)
+		}
+		return t.insertResource(ctx, typ, id, w)
+	}
+	if w.IfMatch != "" && w.IfMatch != strconv.FormatInt(cur.version, 10) {
+		return nil, outcome.Errorf(outcome.Precondition, "%s/%s is at version %d, not %q", typ, id, cur.version, w.IfMatch)
+	}
+	next := cur.version + 1
+	if err := t.noteWrite(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := t.sql.ExecContext(ctx, t.db.q(`UPDATE resources SET version = ?, deleted = 0, org = ?, t = ? WHERE rkey = ?`),
+		next, w.Org, t.seq, cur.rkey); err != nil {
+		return nil, outcome.Wrap(err, "cannot update a resource")
+	}
+	v, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodUpdate, w.Org, w.Resource)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.replaceIdentifiers(ctx, cur.rkey, typ, w.Org, w.Resource); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (t *tx) insertResource(ctx context.Context, typ, id string, w store.Write) (*store.Version, error) {
+	if err := t.noteWrite(ctx); err != nil {
+		return nil, err
+	}
+	var rkey int64
+	err := t.sql.QueryRowContext(ctx, t.db.q(`INSERT INTO resources (type, id, version, deleted, org, t) VALUES (?, ?, 1, 0, ?, ?) RETURNING rkey`),
+		typ, id, w.Org, t.seq).Scan(&rkey)
+	if err != nil {
+		return nil, outcome.Wrap(err, "cannot create a resource")
+	}
+	v, err := t.insertVersion(ctx, rkey, typ, id, 1, store.MethodCreate, w.Org, w.Resource)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.replaceIdentifiers(ctx, rkey, typ, w.Org, w.Resource); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// insertVersion stores one version; res nil stores a tombstone.
+func (t *tx) insertVersion(ctx context.Context, rkey int64, typ, id string, version int64, m store.Method, org string, res *fhir.Value) (*store.Version, error) {
+	v := &store.Version{
+		Type: typ, ID: id, VersionID: strconv.FormatInt(version, 10),
+		LastUpdated: fromMicros(t.instant), Seq: t.seq, Org: org, Method: m,
+	}
+	if res != nil {
+		v.Body = store.Stamp(res, id, v.VersionID, v.LastUpdated)
+	}
+	_, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO versions (rkey, version, type, t, last_updated, method, org, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		rkey, version, typ, t.seq, t.instant, int(m), org, v.Body)
+	if err != nil {
+		return nil, outcome.Wrap(err, "cannot store a version")
+	}
+	return v, nil
+}
+
+// replaceIdentifiers keeps resource_identifiers equal to the identifiers of
+// the current version (none for a tombstone: res nil).
+func (t *tx) replaceIdentifiers(ctx context.Context, rkey int64, typ, org string, res *fhir.Value) error {
+	if _, err := t.sql.ExecContext(ctx, t.db.q(`DELETE FROM resource_identifiers WHERE rkey = ?`), rkey); err != nil {
+		return outcome.Wrap(err, "cannot index identifiers")
+	}
+	if res == nil {
+		return nil
+	}
+	for _, id := range identifiers(res) {
+		if _, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO resource_identifiers (rkey, type, system, value, org) VALUES (?, ?, ?, ?, ?)`),
+			rkey, typ, id.system, id.value, org); err != nil {
+			return outcome.Wrap(err, "cannot index identifiers")
+		}
+	}
+	return nil
+}
+
+type identifier struct{ system, value string }
+
+// identifiers returns the top-level identifiers of res with a value. Most
+// types have identifier 0..*, a few 0..1 (an object, not an array).
+func identifiers(res *fhir.Value) []identifier {
+	v, ok := res.Get("identifier")
+	if !ok {
+		return nil
+	}
+	items := v.Items
+	if v.Kind == fhir.Object {
+		items = []fhir.Value{*v}
+	}
+	var out []identifier
+	for i := range items {
+		if items[i].Kind != fhir.Object {
+			continue
+		}
+		if value := items[i].Str("value"); value != "" {
+			out = append(out, identifier{system: items[i].Str("system"), value: value})
+		}
+	}
+	return out
+}
+
+// Delete implements store.Tx.
+func (t *tx) Delete(ctx context.Context, typ, id, ifMatch string) (*store.Version, error) {
+	cur, err := t.lookup(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, outcome.Errorf(outcome.NotFound, "%s/%s is not known", typ, id)
+	}
+	if ifMatch != "" && ifMatch != strconv.FormatInt(cur.version, 10) {
+		return nil, outcome.Errorf(outcome.Precondition, "%s/%s is at version %d, not %q", typ, id, cur.version, ifMatch)
+	}
+	if cur.deleted {
+		row := t.sql.QueryRowContext(ctx, t.db.q(selectVersion+`WHERE v.rkey = ? AND v.version = ?`), cur.rkey, cur.version)
+		v, _, err := scanVersion(row)
+		if err != nil {
+			return nil, outcome.Wrap(err, "cannot read a resource")
+		}
+		return v, nil
+	}
+	if err := t.noteWrite(ctx); err != nil {
+		return nil, err
+	}
+	next := cur.version + 1
+	if _, err := t.sql.ExecContext(ctx, t.db.q(`UPDATE resources SET version = ?, deleted = 1, t = ? WHERE rkey = ?`),
+		next, t.seq, cur.rkey); err != nil {
+		return nil, outcome.Wrap(err, "cannot delete a resource")
+	}
+	v, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodDelete, cur.org, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.replaceIdentifiers(ctx, cur.rkey, typ, cur.org, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}

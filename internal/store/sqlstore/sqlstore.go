@@ -1,0 +1,207 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+// Options configure a DB. The zero value is the production setting.
+type Options struct {
+	// Now is the store's clock; nil means time.Now.
+	Now func() time.Time
+	// MaxReadConns bounds the read pool (SQLite) or the whole pool
+	// (PostgreSQL); 0 means 8.
+	MaxReadConns int
+}
+
+// DB is a store on SQLite or PostgreSQL.
+type DB struct {
+	d     dialect
+	read  *sql.DB // Views
+	write *sql.DB // Updates; on SQLite exactly one connection
+	now   func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// dialect holds what differs between the SQL engines; everything else is one
+// SQL text.
+type dialect struct {
+	name string
+	// dollar: placeholders are $1, $2, … (PostgreSQL) instead of ?.
+	dollar bool
+	// ddl rewrites the {{…}} tokens of migrations.
+	ddl *strings.Replacer
+	// retryBegin reports whether a failed BEGIN is worth retrying (SQLite
+	// "database is locked" after busy_timeout, when another process writes).
+	retryBegin func(error) bool
+	// viewOptions are the options of a View's transaction.
+	viewOptions *sql.TxOptions
+	// updateOptions are the options of an Update's transaction.
+	updateOptions *sql.TxOptions
+}
+
+func newDB(d dialect, read, write *sql.DB, opt Options) *DB {
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &DB{d: d, read: read, write: write, now: now}
+}
+
+// Dialect names the engine: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.d.name }
+
+// Close closes the connection pools.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		err := db.write.Close()
+		if db.read != db.write {
+			err = errors.Join(err, db.read.Close())
+		}
+		db.closeErr = err
+	})
+	return db.closeErr
+}
+
+// q rewrites the ? placeholders of s for the dialect. Statements are written
+// once, with ?, because SQLite numbers $N parameters by first appearance, not
+// by N.
+func (db *DB) q(s string) string {
+	if !db.d.dollar {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// micros returns t as the store keeps instants: Unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// View implements store.Store.
+func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) (err error) {
+	sqlTx, err := db.read.BeginTx(ctx, db.d.viewOptions)
+	if err != nil {
+		return outcome.Wrap(err, "cannot start a read transaction")
+	}
+	// A read transaction has nothing to commit; rolling back ends the
+	// snapshot, also when fn panics.
+	defer func() { _ = sqlTx.Rollback() }()
+	return fn(&readTx{db: db, sql: sqlTx})
+}
+
+// Update implements store.Store.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
+	sqlTx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	t := &tx{readTx: readTx{db: db, sql: sqlTx}}
+	if err := t.takeClock(ctx); err != nil {
+		return err
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return outcome.Wrap(err, "cannot commit")
+	}
+	committed = true
+	return nil
+}
+
+// begin starts a write transaction. On SQLite the writer waits busy_timeout
+// for another process's write lock, and then again with backoff until ctx
+// ends, so "database is locked" never reaches a caller.
+func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
+	backoff := 5 * time.Millisecond
+	for {
+		sqlTx, err := db.write.BeginTx(ctx, db.d.updateOptions)
+		if err == nil {
+			return sqlTx, nil
+		}
+		if db.d.retryBegin == nil || !db.d.retryBegin(err) {
+			return nil, outcome.Wrap(err, "cannot start a write transaction")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, outcome.Wrap(fmt.Errorf("%w (last: %v)", ctx.Err(), err), "the store is busy")
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// takeClock locks the clock row for the rest of the transaction and takes
+// the transaction's commit sequence number and instant. Holding this lock is
+// what makes Updates run one at a time on PostgreSQL and makes sequence order
+// commit order; the instant never goes backwards, even if the wall clock
+// does or another node's clock is behind.
+func (t *tx) takeClock(ctx context.Context) error {
+	now := micros(t.db.now())
+	err := t.sql.QueryRowContext(ctx, t.db.q(
+		`UPDATE store_clock SET seq = seq + 1, instant = CASE WHEN instant < ? THEN ? ELSE instant END
+		 WHERE id = 1 RETURNING seq, instant`), now, now).Scan(&t.seq, &t.instant)
+	if err != nil {
+		return outcome.Wrap(err, "cannot take the store clock")
+	}
+	return nil
+}
+
+// readTx implements store.ReadTx on a database transaction.
+type readTx struct {
+	db  *DB
+	sql *sql.Tx
+}
+
+// tx implements store.Tx.
+type tx struct {
+	readTx
+	seq     int64 // commit sequence number of this transaction
+	instant int64 // its lastUpdated, Unix microseconds
+	wrote   bool  // the transactions row is written
+}
+
+// noteWrite records the transaction in the transactions table on its first
+// write, which maps instants to sequence numbers for _since.
+func (t *tx) noteWrite(ctx context.Context) error {
+	if t.wrote {
+		return nil
+	}
+	if _, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO transactions (t, instant) VALUES (?, ?)`), t.seq, t.instant); err != nil {
+		return outcome.Wrap(err, "cannot record the transaction")
+	}
+	t.wrote = true
+	return nil
+}

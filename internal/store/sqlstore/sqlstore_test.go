@@ -1,0 +1,297 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/store"
+	"github.com/continuum-ehr/continuum/internal/store/storetest"
+)
+
+// openSQLite opens a store in a fresh temporary directory.
+func openSQLite(t testing.TB, dir string) *DB {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	db, err := OpenSQLite(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openSQLite(t, "") })
+}
+
+// postgresURL returns the test server's URL, skipping the test when there is
+// none — except in CI, which must run the PostgreSQL suite (.ci/postgres
+// starts a server).
+func postgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("CONTINUUM_TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but CONTINUUM_TEST_DATABASE_URL is not set: CI must run the PostgreSQL suite (source .ci/postgres)")
+		}
+		t.Skip("CONTINUUM_TEST_DATABASE_URL is not set; run `make test-postgres` for the PostgreSQL suite")
+	}
+	return u
+}
+
+// withSearchPath returns the URL with its search_path set to schema.
+func withSearchPath(t testing.TB, base, schema string) string {
+	t.Helper()
+	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
+		return base + " search_path=" + schema
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openPostgres opens a store in a new schema of the test database, dropped
+// when the test ends, so tests share a server but never data.
+func openPostgres(t testing.TB) (*DB, string) {
+	t.Helper()
+	base := postgresURL(t)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	schema := "t_" + store.NewID()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u := withSearchPath(t, base, schema)
+	db, err := OpenPostgres(context.Background(), u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, u
+}
+
+func TestPostgres(t *testing.T) {
+	postgresURL(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, _ := openPostgres(t)
+		return db
+	})
+}
+
+// TestDurabilitySettings asserts the settings the durability guarantee rests
+// on (docs/storage.md): WAL and synchronous=FULL on SQLite, synchronous_commit
+// on PostgreSQL.
+func TestDurabilitySettings(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		db := openSQLite(t, "")
+		defer db.Close()
+		for _, pool := range []*sql.DB{db.write, db.read} {
+			var mode string
+			var sync int
+			if err := pool.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := pool.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+				t.Fatal(err)
+			}
+			if mode != "wal" || sync != 2 {
+				t.Errorf("journal_mode=%s synchronous=%d, want wal and 2 (FULL)", mode, sync)
+			}
+		}
+		if n := db.write.Stats().MaxOpenConnections; n != 1 {
+			t.Errorf("writer pool allows %d connections, want 1", n)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		db, _ := openPostgres(t)
+		defer db.Close()
+		var s string
+		if err := db.write.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		if s != "on" {
+			t.Errorf("synchronous_commit = %s, want on", s)
+		}
+	})
+}
+
+// TestReopen checks that data and queued jobs survive closing and reopening
+// (a restart), and that migrating a migrated store is a no-op.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, open func() *DB) {
+		db := open()
+		var p *store.Version
+		var j *store.Job
+		err := db.Update(ctx, func(tx store.Tx) (err error) {
+			res, _ := fhir.Parse([]byte(`{"resourceType":"Patient","active":true}`))
+			if p, err = tx.Create(ctx, store.Write{Resource: &res, Org: "o"}); err != nil {
+				return err
+			}
+			if j, err = tx.EnqueueJob(ctx, store.JobSpec{Kind: "k"}); err != nil {
+				return err
+			}
+			_, err = tx.LeaseJob(ctx, "worker-before-restart", nil, time.Millisecond)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		db = open()
+		defer db.Close()
+		v, err := db.SchemaVersion(ctx)
+		if err != nil || v != 1 {
+			t.Errorf("schema version = %d, %v; want 1", v, err)
+		}
+		err = db.Update(ctx, func(tx store.Tx) error {
+			got, err := tx.Read(ctx, "Patient", p.ID)
+			if err != nil {
+				return err
+			}
+			if string(got.Body) != string(p.Body) {
+				t.Errorf("after reopen: %s, want %s", got.Body, p.Body)
+			}
+			// The job whose worker "died" in the restart is taken over.
+			lj, err := tx.LeaseJob(ctx, "worker-after-restart", nil, time.Minute)
+			if err != nil {
+				return err
+			}
+			if lj == nil || lj.ID != j.ID || lj.Attempts != 2 {
+				t.Errorf("after restart, lease = %+v, want job %s on attempt 2", lj, j.ID)
+			}
+			next, err := tx.Create(ctx, store.Write{Resource: mustParse(t, `{"resourceType":"Patient"}`), Org: "o"})
+			if err != nil {
+				return err
+			}
+			if next.Seq <= p.Seq {
+				t.Errorf("commit sequence went back after reopen: %d after %d", next.Seq, p.Seq)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		check(t, func() *DB { return openSQLite(t, dir) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		db, u := openPostgres(t)
+		first := true
+		check(t, func() *DB {
+			if first {
+				first = false
+				return db
+			}
+			db, err := OpenPostgres(ctx, u, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		})
+	})
+}
+
+func mustParse(t testing.TB, s string) *fhir.Value {
+	t.Helper()
+	v, err := fhir.Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &v
+}
+
+// TestSQLiteTwoHandles opens the same directory twice, as the CLI does while
+// the server runs: writers in both never see "database is locked".
+func TestSQLiteTwoHandles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := openSQLite(t, dir), openSQLite(t, dir)
+	defer a.Close()
+	defer b.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for _, db := range []*DB{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				err := db.Update(ctx, func(tx store.Tx) error {
+					_, err := tx.Create(ctx, store.Write{Resource: mustParse(t, `{"resourceType":"Patient"}`), Org: "o"})
+					return err
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("writer: %v", err)
+	}
+	var n int
+	err := a.View(ctx, func(tx store.ReadTx) error {
+		p, err := tx.History(ctx, store.HistoryQuery{Count: store.MaxHistoryCount})
+		n = len(p.Versions)
+		return err
+	})
+	if err != nil || n != 40 {
+		t.Errorf("history has %d versions (%v), want 40", n, err)
+	}
+}
+
+func TestPlaceholders(t *testing.T) {
+	pg := &DB{d: postgresDialect}
+	sq := &DB{d: sqliteDialect}
+	const s = `SELECT a FROM t WHERE b = ? AND c IN (?, ?)`
+	if got, want := pg.q(s), `SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)`; got != want {
+		t.Errorf("postgres: %s, want %s", got, want)
+	}
+	if got := sq.q(s); got != s {
+		t.Errorf("sqlite: %s", got)
+	}
+}
+
+func TestMigrationsLoad(t *testing.T) {
+	for _, d := range []dialect{sqliteDialect, postgresDialect} {
+		ms, err := loadMigrations(d)
+		if err != nil {
+			t.Fatalf("%s: %v", d.name, err)
+		}
+		for _, m := range ms {
+			for _, s := range m.stmts {
+				if strings.Contains(s, "{{") {
+					t.Errorf("%s %s: unreplaced token in %q", d.name, m.name, s)
+				}
+			}
+		}
+	}
+}
