@@ -984,7 +984,9 @@ func testJobLeaseExpiry(t *testing.T, st store.Store) {
 	err := st.Update(ctx, func(tx store.Tx) error { return tx.HeartbeatJob(ctx, a.ID, "dead", time.Minute, store.Progress{}) })
 	wantKind(t, "heartbeat after losing the lease", err, outcome.Conflict)
 	// Expired again on the last attempt: failed for good.
-	update(t, st, func(tx store.Tx) error { return tx.HeartbeatJob(ctx, a.ID, "alive", time.Millisecond, store.Progress{}) })
+	update(t, st, func(tx store.Tx) error {
+		return tx.HeartbeatJob(ctx, a.ID, "alive", time.Millisecond, store.Progress{})
+	})
 	time.Sleep(20 * time.Millisecond)
 	if j := lease(t, st, "third", nil, time.Minute); j != nil {
 		t.Errorf("leased a job that used all its attempts: %+v", j)
