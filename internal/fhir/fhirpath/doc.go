@@ -52,10 +52,9 @@
 // System.Integer, decimal → System.Decimal, the string family → System.String,
 // and a Quantity (or Age, Duration …) element → System.Quantity.
 //
-// is() follows type inheritance (code is a string, Age is a Quantity, Patient
-// is a Resource). as() and ofType() match primitives exactly (a code is not
-// "as string"), which is what the official suite expects, and complex types
-// and resources through their base types. Unqualified type names resolve in
+// is(), as() and ofType() follow type inheritance, as N1 defines them ("of
+// the given type or a subclass thereof"): code is a string, Age is a
+// Quantity, Patient is a Resource. Unqualified type names resolve in
 // FHIR first and System second: "string" is FHIR.string, "Boolean" is
 // System.Boolean, so Patient.active.is(Boolean) is false.
 //

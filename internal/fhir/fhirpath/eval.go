@@ -326,7 +326,7 @@ func (ev *evaluator) evalNode(n *node, f *frame) (Collection, error) {
 		if n.name == "is" {
 			return ev.isOp(in, n.typ)
 		}
-		return ev.asOp(in, n.typ, true)
+		return ev.asOp(in, n.typ)
 	case nCall:
 		in := f.this
 		if n.left != nil {

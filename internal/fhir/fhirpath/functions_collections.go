@@ -84,30 +84,26 @@ func fnAllAny(all, want bool) impl {
 	}
 }
 
-func contains(c Collection, it Item) bool {
-	for _, o := range c {
-		if eq, known := itemsEqual(o, it); known && eq {
-			return true
-		}
-	}
-	return false
-}
-
 func fnSubsetOf(superset bool) impl {
 	return func(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {
 		other, err := ev.arg(n, f, 0)
 		if err != nil {
 			return nil, err
 		}
-		if err := ev.chargePairs(len(in), len(other)); err != nil {
-			return nil, err
-		}
 		a, b := in, other
 		if superset {
 			a, b = other, in
 		}
+		set, err := ev.setOf(b)
+		if err != nil {
+			return nil, err
+		}
 		for _, it := range a {
-			if !contains(b, it) {
+			found, cost := set.has(it)
+			if err := ev.step(cost); err != nil {
+				return nil, err
+			}
+			if !found {
 				return boolResult(false)
 			}
 		}
@@ -120,16 +116,7 @@ func fnCount(_ *evaluator, _ *node, _ *frame, in Collection) (Collection, error)
 }
 
 func distinct(ev *evaluator, in Collection) (Collection, error) {
-	if err := ev.chargePairs(len(in), 0); err != nil {
-		return nil, err
-	}
-	var out Collection
-	for _, it := range in {
-		if !contains(out, it) {
-			out = append(out, it)
-		}
-	}
-	return out, nil
+	return ev.dedup(in)
 }
 
 func fnDistinct(ev *evaluator, _ *node, _ *frame, in Collection) (Collection, error) {
@@ -274,21 +261,35 @@ func fnTake(ev *evaluator, n *node, f *frame, in Collection) (Collection, error)
 	return in[:k:k], nil
 }
 
+// filterBy keeps the items of in that are (keep) or are not in other.
+func filterBy(ev *evaluator, in, other Collection, keep bool) (Collection, error) {
+	set, err := ev.setOf(other)
+	if err != nil {
+		return nil, err
+	}
+	var out Collection
+	for _, it := range in {
+		found, cost := set.has(it)
+		if err := ev.step(cost); err != nil {
+			return nil, err
+		}
+		if found == keep {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
 func fnIntersect(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {
 	other, err := ev.arg(n, f, 0)
 	if err != nil {
 		return nil, err
 	}
-	if err := ev.chargePairs(len(in), len(other)); err != nil {
+	out, err := filterBy(ev, in, other, true)
+	if err != nil {
 		return nil, err
 	}
-	var out Collection
-	for _, it := range in {
-		if contains(other, it) && !contains(out, it) {
-			out = append(out, it)
-		}
-	}
-	return out, nil
+	return ev.dedup(out)
 }
 
 func fnExclude(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {
@@ -296,16 +297,7 @@ func fnExclude(ev *evaluator, n *node, f *frame, in Collection) (Collection, err
 	if err != nil {
 		return nil, err
 	}
-	if err := ev.chargePairs(len(in), len(other)); err != nil {
-		return nil, err
-	}
-	var out Collection
-	for _, it := range in {
-		if !contains(other, it) {
-			out = append(out, it)
-		}
-	}
-	return out, nil
+	return filterBy(ev, in, other, false)
 }
 
 func fnUnion(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {
@@ -313,10 +305,7 @@ func fnUnion(ev *evaluator, n *node, f *frame, in Collection) (Collection, error
 	if err != nil {
 		return nil, err
 	}
-	if err := ev.chargePairs(len(in), len(other)); err != nil {
-		return nil, err
-	}
-	return union(in, other), nil
+	return ev.dedup(in, other)
 }
 
 func fnCombine(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {

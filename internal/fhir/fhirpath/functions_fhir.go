@@ -254,7 +254,7 @@ func fnConformsTo(ev *evaluator, n *node, f *frame, in Collection) (Collection, 
 		return nil, errorf("conformsTo() needs a single item, got %d", len(in))
 	}
 	if name, ok := strings.CutPrefix(url, baseProfile); ok && ev.spec != nil && ev.spec.Type(name) != nil {
-		return boolResult(ev.typeMatches(in[0], "FHIR", name, false))
+		return boolResult(ev.typeMatches(in[0], "FHIR", name))
 	}
 	if ev.env.ConformsTo != nil {
 		b, err := ev.env.ConformsTo(in[0], url)

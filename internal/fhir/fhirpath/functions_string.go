@@ -226,6 +226,9 @@ func fnSplit(ev *evaluator, n *node, f *frame, in Collection) (Collection, error
 }
 
 func fnJoin(ev *evaluator, n *node, f *frame, in Collection) (Collection, error) {
+	if len(in) == 0 {
+		return nil, nil // nothing to join is empty, not ''
+	}
 	sep := ""
 	if len(n.args) > 0 {
 		s, _, err := stringArg(ev, n, f, 0)

@@ -37,12 +37,11 @@ func (ev *evaluator) resolveType(ts *typeSpec) (ns, name string, err error) {
 	return "", "", errorf("unknown type namespace %s", ts.ns)
 }
 
-// typeMatches reports whether it is of type ns.name. With exact, a FHIR
-// primitive matches only its own type (code is not "as" a string), which
-// is what as() and ofType() do in the R4 test suite; complex types and
-// resources always match their base types (Age is a Quantity, Patient a
-// Resource).
-func (ev *evaluator) typeMatches(it Item, ns, name string, exact bool) bool {
+// typeMatches reports whether it is of type ns.name or a subtype: code is a
+// string, Age a Quantity, Patient a Resource. is(), as() and ofType() all
+// use it, as FHIRPath N1 defines them ("of the given type or a subclass
+// thereof").
+func (ev *evaluator) typeMatches(it Item, ns, name string) bool {
 	n, isNode := it.(*Node)
 	if !isNode {
 		return ns == "System" && (name == "Any" || it.TypeName() == "System."+name)
@@ -55,11 +54,6 @@ func (ev *evaluator) typeMatches(it Item, ns, name string, exact bool) bool {
 	}
 	if ev.spec == nil {
 		return false
-	}
-	if exact {
-		if t := ev.spec.Type(n.typ); t != nil && t.IsPrimitive() {
-			return false
-		}
 	}
 	return ev.spec.IsA(n.typ, name)
 }
@@ -75,7 +69,7 @@ func (ev *evaluator) isOp(in Collection, ts *typeSpec) (Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return boolResult(ev.typeMatches(in[0], ns, name, false))
+	return boolResult(ev.typeMatches(in[0], ns, name))
 }
 
 // asOp is the as operator and as() function. On a collection of several
@@ -85,7 +79,7 @@ func (ev *evaluator) isOp(in Collection, ts *typeSpec) (Collection, error) {
 // ("%resource.descendants().as(canonical)") apply it to collections. R5
 // rewrote those expressions with ofType() and FHIRPath 2.0 made the
 // multi-item case an error; an engine for R4 content must accept it.
-func (ev *evaluator) asOp(in Collection, ts *typeSpec, _ bool) (Collection, error) {
+func (ev *evaluator) asOp(in Collection, ts *typeSpec) (Collection, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
@@ -95,7 +89,7 @@ func (ev *evaluator) asOp(in Collection, ts *typeSpec, _ bool) (Collection, erro
 	}
 	var out Collection
 	for _, it := range in {
-		if ev.typeMatches(it, ns, name, true) {
+		if ev.typeMatches(it, ns, name) {
 			out = append(out, it)
 		}
 	}
@@ -107,7 +101,7 @@ func fnIs(ev *evaluator, n *node, _ *frame, in Collection) (Collection, error) {
 }
 
 func fnAs(ev *evaluator, n *node, _ *frame, in Collection) (Collection, error) {
-	return ev.asOp(in, n.typ, true)
+	return ev.asOp(in, n.typ)
 }
 
 func fnOfType(ev *evaluator, n *node, _ *frame, in Collection) (Collection, error) {
@@ -117,7 +111,7 @@ func fnOfType(ev *evaluator, n *node, _ *frame, in Collection) (Collection, erro
 	}
 	var out Collection
 	for _, it := range in {
-		if ev.typeMatches(it, ns, name, true) {
+		if ev.typeMatches(it, ns, name) {
 			out = append(out, it)
 		}
 	}

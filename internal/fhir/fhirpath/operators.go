@@ -34,9 +34,9 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Set operations and collection (in)equality compare every pair.
+	// Equivalence of collections compares every pair.
 	switch n.name {
-	case "|", "~", "!~", "in", "contains":
+	case "~", "!~":
 		if err := ev.chargePairs(len(l), len(r)); err != nil {
 			return nil, err
 		}
@@ -45,7 +45,10 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 	case "and", "or", "xor", "implies":
 		return logic(n.name, l, r)
 	case "|":
-		return union(l, r), nil
+		if len(l) == 0 && len(r) <= 1 {
+			return r, nil
+		}
+		return ev.dedup(l, r)
 	case "=", "!=":
 		res, known := collectionsEqual(l, r)
 		if !known {
@@ -66,6 +69,9 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 		}
 		if len(l) > 1 {
 			return nil, errorf("'%s' needs a single item, got %d", n.name, len(l))
+		}
+		if err := ev.step(len(r)); err != nil {
+			return nil, err
 		}
 		for _, it := range r {
 			if eq, known := itemsEqual(l[0], it); known && eq {
@@ -147,25 +153,6 @@ func logic(op string, l, r Collection) (Collection, error) {
 		}
 	}
 	return nil, nil
-}
-
-func union(l, r Collection) Collection {
-	out := make(Collection, 0, len(l)+len(r))
-	add := func(it Item) {
-		for _, o := range out {
-			if eq, known := itemsEqual(o, it); known && eq {
-				return
-			}
-		}
-		out = append(out, it)
-	}
-	for _, it := range l {
-		add(it)
-	}
-	for _, it := range r {
-		add(it)
-	}
-	return out
 }
 
 // collectionsEqual is = on collections (https://hl7.org/fhirpath/N1/#equals):
