@@ -77,10 +77,10 @@ func BenchmarkSearchParams(b *testing.B) {
 			b.ReportAllocs()
 			values := 0
 			for b.Loop() {
-				node := ResourceNode(s, v)
+				focus := Collection{ResourceNode(s, v)}
 				values = 0
 				for _, e := range exprs {
-					out, err := e.Evaluate(env, Collection{node})
+					out, err := e.Evaluate(env, focus)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -111,14 +111,14 @@ func BenchmarkEvaluate(b *testing.B) {
 	} {
 		b.Run(expr, func(b *testing.B) {
 			env := &Env{Spec: s}
-			node := ResourceNode(s, &v)
+			focus := Collection{ResourceNode(s, &v)}
 			b.ReportAllocs()
 			for b.Loop() {
 				e, err := cache.Compile(expr)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := e.Evaluate(env, Collection{node}); err != nil {
+				if _, err := e.Evaluate(env, focus); err != nil {
 					b.Fatal(err)
 				}
 			}

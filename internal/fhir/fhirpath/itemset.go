@@ -103,7 +103,30 @@ func (ev *evaluator) dedup(cs ...Collection) (Collection, error) {
 	for _, c := range cs {
 		n += len(c)
 	}
+	if n <= 1 {
+		for _, c := range cs {
+			if len(c) == 1 {
+				return c, nil
+			}
+		}
+		return nil, nil
+	}
 	out := make(Collection, 0, n)
+	if n <= 16 {
+		// Small collections (the usual case): pairwise is cheaper than hashing.
+		for _, c := range cs {
+		next:
+			for _, it := range c {
+				for _, o := range out {
+					if eq, known := itemsEqual(o, it); known && eq {
+						continue next
+					}
+				}
+				out = append(out, it)
+			}
+		}
+		return out, ev.step(n * n / 2)
+	}
 	set := newItemSet(n)
 	cost := 0
 	for _, c := range cs {

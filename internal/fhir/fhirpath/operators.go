@@ -45,9 +45,6 @@ func (ev *evaluator) binary(n *node, f *frame) (Collection, error) {
 	case "and", "or", "xor", "implies":
 		return logic(n.name, l, r)
 	case "|":
-		if len(l) == 0 && len(r) <= 1 {
-			return r, nil
-		}
 		return ev.dedup(l, r)
 	case "=", "!=":
 		res, known := collectionsEqual(l, r)
