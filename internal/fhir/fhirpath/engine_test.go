@@ -120,6 +120,7 @@ func TestEngine(t *testing.T) {
 		{"Observation.subject.resolve().birthDate", "1974-12-25"},
 		{"Observation.subject.resolve() is Patient", "true"},
 		{"Observation.contained.ofType(Patient).id", "p1"},
+		{"Observation.contained.id.type().name", "id"},
 		{"Observation.contained.is(Resource)", "true"},
 		{"Observation.status.is(code) and Observation.status.is(string)", "true"},
 		{"Observation.status.as(string)", "final"},
