@@ -207,7 +207,7 @@ func (t *tx) insertResource(ctx context.Context, typ, id string, w store.Write) 
 	if err != nil {
 		return nil, err
 	}
-	if err := t.replaceIdentifiers(ctx, rkey, typ, w.Org, w.Resource); err != nil {
+	if err := t.insertIdentifiers(ctx, rkey, typ, w.Org, w.Resource); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -239,6 +239,11 @@ func (t *tx) replaceIdentifiers(ctx context.Context, rkey int64, typ, org string
 	if res == nil {
 		return nil
 	}
+	return t.insertIdentifiers(ctx, rkey, typ, org, res)
+}
+
+// insertIdentifiers indexes the identifiers of a new current version.
+func (t *tx) insertIdentifiers(ctx context.Context, rkey int64, typ, org string, res *fhir.Value) error {
 	for _, id := range identifiers(res) {
 		if _, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO resource_identifiers (rkey, type, system, value, org) VALUES (?, ?, ?, ?, ?)`),
 			rkey, typ, id.system, id.value, org); err != nil {

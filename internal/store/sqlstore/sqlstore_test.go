@@ -32,12 +32,14 @@ func TestSQLite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openSQLite(t, "") })
 }
 
+func testingEnvURL() string { return os.Getenv("CONTINUUM_TEST_DATABASE_URL") }
+
 // postgresURL returns the test server's URL, skipping the test when there is
 // none — except in CI, which must run the PostgreSQL suite (.ci/postgres
 // starts a server).
 func postgresURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("CONTINUUM_TEST_DATABASE_URL")
+	u := testingEnvURL()
 	if u == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("CI=true but CONTINUUM_TEST_DATABASE_URL is not set: CI must run the PostgreSQL suite (source .ci/postgres)")

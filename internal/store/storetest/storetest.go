@@ -960,8 +960,7 @@ func testJobs(t *testing.T, st store.Store) {
 	if got := job(t, st, b.ID); got.State != store.JobQueued {
 		t.Errorf("delayed job = %+v", got)
 	}
-	var missing error
-	missing = st.View(ctx, func(tx store.ReadTx) error { _, err := tx.Job(ctx, "nope"); return err })
+	missing := st.View(ctx, func(tx store.ReadTx) error { _, err := tx.Job(ctx, "nope"); return err })
 	wantKind(t, "unknown job", missing, outcome.NotFound)
 }
 
