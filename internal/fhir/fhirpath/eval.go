@@ -15,6 +15,9 @@ import (
 type Expression struct {
 	src  string
 	root *node
+	// pruned caches, per focus type, the tree without the union branches
+	// that cannot select anything from such a focus (prune.go).
+	pruned sync.Map
 }
 
 // Compile parses expr. Errors are *SyntaxError with the position.
@@ -193,7 +196,13 @@ func (e *Expression) Evaluate(env *Env, focus Collection) (Collection, error) {
 	if env.Timeout > 0 {
 		ev.deadline = time.Now().Add(env.Timeout)
 	}
-	out, err := ev.eval(e.root, &ev.root)
+	root := e.root
+	if len(focus) == 1 && env.Spec != nil {
+		if n, ok := focus[0].(*Node); ok && n.typ != "" && n.isResource() {
+			root = e.prunedFor(n.typ, env.Spec.IsA)
+		}
+	}
+	out, err := ev.eval(root, &ev.root)
 	if err != nil {
 		var ee *EvalError
 		if errors.As(err, &ee) && ee.Pos >= 0 {
