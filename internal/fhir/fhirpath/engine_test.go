@@ -133,6 +133,13 @@ func TestEngine(t *testing.T) {
 		{"%resource.id", "o1"},
 		{"%ucum", "http://unitsofmeasure.org"},
 		{"%nope", "error"},
+		// multi-base unions: branches for other resource types are skipped,
+		// but only where they are certainly empty
+		{"Patient.id | Observation.component.code.text | Practitioner.name", "a | b"},
+		{"Patient.id | (Observation.component.code.text | Observation.component.code.text)", "a | b"},
+		{"Practitioner.name.exists() | Observation.id", "false | o1"},
+		{"Practitioner.name.count() | Patient.id.empty()", "0 | true"},
+		{"Resource.id | DomainResource.id | Patient.id", "o1"},
 		// three-valued logic
 		{"{} and false", "false"},
 		{"{} or true", "true"},
