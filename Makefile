@@ -7,7 +7,7 @@ FUZZTIME    ?= 10s
 VERSION     ?=
 LDFLAGS     := $(if $(VERSION),-X github.com/continuum-ehr/continuum/internal/app.version=$(VERSION))
 
-.PHONY: build test race lint fuzz generate check
+.PHONY: build test test-postgres race lint fuzz generate check
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o continuum ./cmd/continuum
@@ -15,6 +15,11 @@ build:
 # Every test, in random order.
 test:
 	$(GO) test -shuffle=on ./...
+
+# The store conformance suite on PostgreSQL too, on a throwaway cluster
+# (.ci/postgres; installs Debian's postgresql when missing and run as root).
+test-postgres:
+	bash -c 'source .ci/postgres && $(GO) test -shuffle=on ./internal/store/...'
 
 # The race detector costs several times the test time on a small machine; run
 # it before merging concurrency changes.
