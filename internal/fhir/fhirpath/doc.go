@@ -116,10 +116,11 @@
 //
 // # What is not supported, and why
 //
-//   - Static type checking ("strict mode" of the official suite): the engine
-//     types values as it evaluates, so a path that selects nothing is empty,
-//     not a compile error. Four official cases need it; they are listed in
-//     the suite test.
+//   - Evaluation is dynamically typed: a misspelt name is empty at run time,
+//     not an error. Expression.Check is the static check ("strict mode" of
+//     the official suite) for callers who want mistakes reported before any
+//     data is read; it refuses a multi-type union for either type, so check
+//     such expressions branch by branch.
 //   - as() on a collection filters instead of failing: R4's own
 //     SearchParameters and the dom-3 invariant depend on it (see asOp).
 //   - subsumes(), subsumedBy(): need a terminology server.
