@@ -195,25 +195,15 @@ func (n *Node) resourceOf(root *Node) *Node {
 }
 
 // constraintsFor returns the constraints that apply to node n: those of its
-// type and base types declared on the type's root, and, for a backbone
-// element, the constraints its element declares.
+// type and base types declared on the type's root, and those declared on
+// its element definition inside the owning type (Patient.contact,
+// Narrative.div).
 func constraintsFor(s *spec.Spec, n *Node, res *Node) []spec.Constraint {
 	var out []spec.Constraint
 	typeName := n.typ
-	if n.elem != nil && len(n.elem.Children) > 0 && n.elem.Path != n.typ {
-		// a backbone element: its own constraints come from the resource
-		for _, k := range n.elem.Constraints {
-			for t := s.Type(res.typ); t != nil; t = s.Type(t.Base) {
-				if c, ok := t.Constraints[k]; ok && c.Path == n.elem.Path {
-					out = append(out, c)
-					break
-				}
-				if t.Base == "" {
-					break
-				}
-			}
-		}
-		typeName = "BackboneElement"
+	def := n.Element()
+	if n.def != nil && len(n.def.Children) > 0 {
+		typeName = "BackboneElement" // inline element: its own constraints come below
 	}
 	for t := s.Type(typeName); t != nil; t = s.Type(t.Base) {
 		for _, k := range t.ConstraintOrder {
@@ -225,5 +215,15 @@ func constraintsFor(s *spec.Spec, n *Node, res *Node) []spec.Constraint {
 			break
 		}
 	}
+	if def != nil && n.def != nil && strings.IndexByte(def.Path, '.') > 0 {
+		if owner := s.Type(def.Path[:strings.IndexByte(def.Path, '.')]); owner != nil {
+			for _, k := range def.Constraints {
+				if c, ok := owner.Constraints[k]; ok && c.Path != owner.Name {
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	_ = res
 	return out
 }

@@ -87,7 +87,8 @@ type Node struct {
 	v      *fhir.Value // nil for a primitive that has only an id/extension
 	ext    *fhir.Value // the "_name" companion of a primitive, if any
 	typ    string
-	elem   *spec.Element
+	elem   *spec.Element // whose children apply: the element itself if inline, else its type's root
+	def    *spec.Element // the element definition in the parent (nil for a resource root)
 	parent *Node
 	name   string
 	index  int // -1: not an element of a repeating element
@@ -114,8 +115,15 @@ func (n *Node) TypeName() string { return n.typ }
 // id or extensions.
 func (n *Node) Value() *fhir.Value { return n.v }
 
-// Element is the node's element definition, if known.
-func (n *Node) Element() *spec.Element { return n.elem }
+// Element is the node's element definition as its parent declares it
+// (Patient.contact, Narrative.div), or the type's root for a resource, if
+// known. Constraints declared on an element are on this definition.
+func (n *Node) Element() *spec.Element {
+	if n.def != nil {
+		return n.def
+	}
+	return n.elem
+}
 
 // Location is the node's path in FHIRPath form, e.g. Patient.name[0].given[1],
 // as OperationOutcome.issue.expression wants it.
@@ -240,7 +248,7 @@ func (n *Node) appendMember(out Collection, jsonName string, m *fhir.Value, def 
 
 func (n *Node) appendMemberExt(out Collection, jsonName string, m, ext *fhir.Value, def *spec.Element, typeCode string) Collection {
 	mk := func(v, x *fhir.Value, idx int) *Node {
-		c := &Node{v: v, ext: x, elem: def, parent: n, name: jsonName, index: idx, spec: n.spec}
+		c := &Node{v: v, ext: x, elem: def, def: def, parent: n, name: jsonName, index: idx, spec: n.spec}
 		c.typ = n.childType(v, def, typeCode)
 		if def != nil && len(def.Children) == 0 && n.spec != nil {
 			// Elements of a named type: navigate with the type's root.

@@ -19,8 +19,6 @@ import (
 // in "_name", choice elements by their typed names, XHTML as a string.
 // It is a test helper, not a general FHIR XML parser.
 
-const fhirNS = "http://hl7.org/fhir"
-
 type xmlElem struct {
 	name     string
 	attrs    map[string]string
