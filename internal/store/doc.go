@@ -23,7 +23,10 @@
 // is the commit order. The cost is that writes do not run in parallel, which is
 // why callers validate and parse before they call Update and keep callbacks
 // short, and why throughput comes from putting many writes in one transaction
-// (batch ingest) or, later, from group commit.
+// (batch ingest) and from group commit: an implementation may run the
+// callbacks of concurrent Updates, one after the other, inside one database
+// transaction with one fsync, each in a savepoint so that a failing callback
+// is rolled back alone (sqlstore does).
 //
 // View reads one snapshot: every read inside the callback sees the database as
 // of one instant, whatever commits meanwhile (SQLite WAL read transaction;

@@ -32,6 +32,12 @@ type DB struct {
 	write *sql.DB // Updates; on SQLite exactly one connection
 	now   func() time.Time
 
+	// Group commit: Update sends its callback to the writer goroutine,
+	// which runs waiting callbacks together in one database transaction.
+	reqs      chan *writeReq
+	stop      chan struct{} // closed by Close
+	writerEnd chan struct{} // closed when the writer goroutine returns
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -58,15 +64,21 @@ func newDB(d dialect, read, write *sql.DB, opt Options) *DB {
 	if now == nil {
 		now = time.Now
 	}
-	return &DB{d: d, read: read, write: write, now: now}
+	db := &DB{d: d, read: read, write: write, now: now,
+		reqs: make(chan *writeReq), stop: make(chan struct{}), writerEnd: make(chan struct{})}
+	go db.writer()
+	return db
 }
 
 // Dialect names the engine: "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.d.name }
 
-// Close closes the connection pools.
+// Close stops the writer and closes the connection pools. Updates waiting
+// for the writer fail.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		close(db.stop)
+		<-db.writerEnd
 		err := db.write.Close()
 		if db.read != db.write {
 			err = errors.Join(err, db.read.Close())
@@ -115,39 +127,16 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) (err error)
 	return fn(&readTx{db: db, sql: sqlTx})
 }
 
-// Update implements store.Store.
-func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
-	sqlTx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = sqlTx.Rollback()
-		}
-	}()
-	t := &tx{readTx: readTx{db: db, sql: sqlTx}}
-	if err := t.takeClock(ctx); err != nil {
-		return err
-	}
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return outcome.Wrap(err, "cannot commit")
-	}
-	committed = true
-	return nil
-}
-
-// begin starts a write transaction. On SQLite the writer waits busy_timeout
-// for another process's write lock, and then again with backoff until ctx
-// ends, so "database is locked" never reaches a caller.
-func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
+// begin starts a write transaction that lives until committed or rolled
+// back. On SQLite the writer waits busy_timeout for another process's write
+// lock, and then again with backoff until wait ends, so "database is locked"
+// never reaches a caller.
+func (db *DB) begin(wait context.Context) (*sql.Tx, error) {
 	backoff := 5 * time.Millisecond
 	for {
-		sqlTx, err := db.write.BeginTx(ctx, db.d.updateOptions)
+		// The transaction must not end with the context of the caller that
+		// happened to open it: group commit runs other callers in it.
+		sqlTx, err := db.write.BeginTx(context.WithoutCancel(wait), db.d.updateOptions)
 		if err == nil {
 			return sqlTx, nil
 		}
@@ -155,8 +144,8 @@ func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
 			return nil, outcome.Wrap(err, "cannot start a write transaction")
 		}
 		select {
-		case <-ctx.Done():
-			return nil, outcome.Wrap(fmt.Errorf("%w (last: %v)", ctx.Err(), err), "the store is busy")
+		case <-wait.Done():
+			return nil, outcome.Wrap(fmt.Errorf("%w (last: %v)", wait.Err(), err), "the store is busy")
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 500*time.Millisecond)

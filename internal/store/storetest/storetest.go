@@ -38,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		{"IfMatch", testIfMatch},
 		{"ConcurrentIfMatch", testConcurrentIfMatch},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentFailures", testConcurrentFailures},
 		{"History", testHistory},
 		{"HistoryPagingStable", testHistoryPagingStable},
 		{"HistorySince", testHistorySince},
@@ -500,6 +501,75 @@ func testConcurrentWriters(t *testing.T, st store.Store) {
 	}
 	if len(seqs) != workers*each {
 		t.Errorf("%d writes succeeded, want %d", len(seqs), workers*each)
+	}
+}
+
+// testConcurrentFailures mixes committing, failing and panicking Updates
+// from many goroutines (a backend may run concurrent callbacks in one
+// database transaction): exactly the successful ones are stored.
+func testConcurrentFailures(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	const workers, each = 6, 12
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var kept, dropped []string
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				var id string
+				mode := (w + i) % 3 // 0 commits, 1 fails, 2 panics
+				func() {
+					defer func() {
+						if p := recover(); p != nil && mode != 2 {
+							t.Errorf("unexpected panic: %v", p)
+						}
+					}()
+					err := st.Update(ctx, func(tx store.Tx) error {
+						v, err := tx.Create(ctx, store.Write{Resource: patient(t, "", fmt.Sprint(w, "-", i)), Org: org})
+						if err != nil {
+							return err
+						}
+						id = v.ID
+						switch mode {
+						case 1:
+							return boom
+						case 2:
+							panic("callback panics")
+						}
+						return nil
+					})
+					if mode == 0 && err != nil {
+						t.Errorf("Update: %v", err)
+					}
+					if mode == 1 && !errors.Is(err, boom) {
+						t.Errorf("failing Update returned %v", err)
+					}
+				}()
+				mu.Lock()
+				if mode == 0 {
+					kept = append(kept, id)
+				} else if id != "" {
+					dropped = append(dropped, id)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range kept {
+		if _, err := read(st, "Patient", id); err != nil {
+			t.Errorf("committed Patient/%s: %v", id, err)
+		}
+	}
+	for _, id := range dropped {
+		_, err := read(st, "Patient", id)
+		wantKind(t, "Read of a failed Update's write", err, outcome.NotFound)
+	}
+	if h := allHistory(t, st, store.HistoryQuery{Count: store.MaxHistoryCount}); len(h) != len(kept) {
+		t.Errorf("history has %d versions, want the %d committed", len(h), len(kept))
 	}
 }
 
