@@ -18,6 +18,7 @@ type Expression struct {
 	// pruned caches, per focus type, the tree without the union branches
 	// that cannot select anything from such a focus (prune.go).
 	pruned sync.Map
+	evals  sync.Pool // *evaluator
 }
 
 // Compile parses expr. Errors are *SyntaxError with the position.
@@ -188,7 +189,18 @@ func (e *Expression) Evaluate(env *Env, focus Collection) (Collection, error) {
 	if env == nil {
 		env = &Env{}
 	}
-	ev := &evaluator{env: env, spec: env.Spec, src: e.src, max: env.MaxSteps, now: env.Now, focus: focus}
+	// Evaluator state is recycled per expression: nothing keeps a reference
+	// to it after Evaluate returns, and it is most of what one evaluation
+	// would otherwise allocate.
+	ev, _ := e.evals.Get().(*evaluator)
+	if ev == nil {
+		ev = new(evaluator)
+	}
+	defer func() {
+		*ev = evaluator{}
+		e.evals.Put(ev)
+	}()
+	*ev = evaluator{env: env, spec: env.Spec, src: e.src, max: env.MaxSteps, now: env.Now, focus: focus}
 	ev.root.this = focus
 	if ev.max <= 0 {
 		ev.max = DefaultMaxSteps

@@ -89,6 +89,7 @@ type Node struct {
 	typ    string
 	elem   *spec.Element // whose children apply: the element itself if inline, else its type's root
 	def    *spec.Element // the element definition in the parent (nil for a resource root)
+	t      *spec.Type    // the type, when the spec knows it
 	parent *Node
 	name   string
 	index  int // -1: not an element of a repeating element
@@ -101,8 +102,8 @@ func ResourceNode(s *spec.Spec, v *fhir.Value) *Node {
 	rt := v.ResourceType()
 	n := &Node{v: v, typ: rt, name: rt, index: -1, spec: s}
 	if s != nil {
-		if t := s.Type(rt); t != nil {
-			n.elem = t.Root
+		if n.t = s.Type(rt); n.t != nil {
+			n.elem = n.t.Root
 		}
 	}
 	return n
@@ -149,10 +150,8 @@ func (n *Node) Location() string {
 }
 
 func (n *Node) isResource() bool {
-	if n.spec != nil {
-		if t := n.spec.Type(n.typ); t != nil {
-			return t.IsResource()
-		}
+	if n.t != nil {
+		return n.t.IsResource()
 	}
 	return n.v != nil && n.v.Kind == fhir.Object && n.v.ResourceType() != ""
 }
@@ -166,8 +165,8 @@ func (n *Node) children(name string, out Collection) (Collection, error) {
 		if n.ext != nil && n.ext.Kind == fhir.Object && (name == "id" || name == "extension") {
 			tmp := &Node{v: n.ext, typ: "Element", parent: n.parent, name: n.name, index: n.index, spec: n.spec}
 			if n.spec != nil {
-				if t := n.spec.Type("Element"); t != nil {
-					tmp.elem = t.Root
+				if tmp.t = n.spec.Type("Element"); tmp.t != nil {
+					tmp.elem = tmp.t.Root
 				}
 			}
 			return tmp.children(name, out)
@@ -250,10 +249,11 @@ func (n *Node) appendMemberExt(out Collection, jsonName string, m, ext *fhir.Val
 	mk := func(v, x *fhir.Value, idx int) *Node {
 		c := &Node{v: v, ext: x, elem: def, def: def, parent: n, name: jsonName, index: idx, spec: n.spec}
 		c.typ = n.childType(v, def, typeCode)
-		if def != nil && len(def.Children) == 0 && n.spec != nil {
-			// Elements of a named type: navigate with the type's root.
-			if t := n.spec.Type(c.typ); t != nil {
-				c.elem = t.Root
+		if n.spec != nil {
+			c.t = n.spec.Type(c.typ)
+			if c.t != nil && (def == nil || len(def.Children) == 0) {
+				// Elements of a named type: navigate with the type's root.
+				c.elem = c.t.Root
 			}
 		}
 		return c
