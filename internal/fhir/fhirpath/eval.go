@@ -366,6 +366,13 @@ func (ev *evaluator) evalNode(n *node, f *frame) (Collection, error) {
 // expression a type name selects the focus itself when it is of that type
 // (Patient.name on a Patient).
 func (ev *evaluator) navigate(in Collection, name string, first bool) (Collection, error) {
+	if first && len(in) == 1 && name != "" && name[0] >= 'A' && name[0] <= 'Z' {
+		// The common "Patient.…" on a Patient: the focus itself, shared
+		// rather than copied (collections are never modified in place).
+		if v, ok := in[0].(*Node); ok && v.typ == name {
+			return in, nil
+		}
+	}
 	var out Collection
 	for _, it := range in {
 		switch v := it.(type) {
