@@ -162,15 +162,16 @@ func errorf(format string, args ...any) error {
 }
 
 type evaluator struct {
-	env      *Env
-	spec     *spec.Spec
-	src      string
-	steps    int
-	max      int
-	deadline time.Time
-	now      time.Time
-	focus    Collection
-	root     frame
+	env       *Env
+	spec      *spec.Spec
+	src       string
+	steps     int
+	max       int
+	deadline  time.Time
+	nextClock int // steps at which to read the clock next
+	now       time.Time
+	focus     Collection
+	root      frame
 }
 
 // frame holds the iteration variables of a lambda
@@ -262,8 +263,12 @@ func (ev *evaluator) step(n int) error {
 	if ev.steps > ev.max {
 		return &budgetError{fmt.Sprintf("fhirpath: expression exceeded %d evaluation steps", ev.max)}
 	}
-	if !ev.deadline.IsZero() && ev.steps&1023 == 0 && time.Now().After(ev.deadline) {
-		return &budgetError{fmt.Sprintf("fhirpath: expression exceeded its time budget of %v", ev.env.Timeout)}
+	if !ev.deadline.IsZero() && ev.steps >= ev.nextClock {
+		// Reading the clock costs more than a step: do it every 1024 steps.
+		ev.nextClock = ev.steps + 1024
+		if time.Now().After(ev.deadline) {
+			return &budgetError{fmt.Sprintf("fhirpath: expression exceeded its time budget of %v", ev.env.Timeout)}
+		}
 	}
 	return nil
 }
