@@ -1,0 +1,239 @@
+package interaction
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store"
+	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
+	"github.com/continuum-ehr/continuum/internal/validate"
+)
+
+func newService(t testing.TB, b sqltest.Backend) *Service {
+	return New(Options{Store: b.Open(t), Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})
+}
+
+func wantKind(t *testing.T, what string, err error, k outcome.Kind) {
+	t.Helper()
+	var oe *outcome.Error
+	switch {
+	case err == nil:
+		t.Errorf("%s: no error, want %v", what, k)
+	case !errors.As(err, &oe):
+		t.Errorf("%s: %v is not an *outcome.Error", what, err)
+	case oe.Kind != k:
+		t.Errorf("%s: %v, want kind %v", what, err, k)
+	}
+}
+
+const patientBody = `{"resourceType":"Patient","id":%q,"identifier":[{"system":"urn:mrn","value":%q}],"name":[{"family":%q}]}`
+
+func TestInteractions(t *testing.T) {
+	ctx := context.Background()
+	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
+		t.Run("CreateReadVRead", func(t *testing.T) {
+			s := newService(t, b)
+			res, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", Body: []byte(fmt.Sprintf(patientBody, "ignored", "1", "Doe"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := res.Version
+			if res.Existing || v.ID == "ignored" || v.VersionID != "1" || v.Method != store.MethodCreate {
+				t.Errorf("create = %+v", res)
+			}
+			got, err := s.Read(ctx, ReadRequest{Type: "Patient", ID: v.ID})
+			if err != nil || string(got.Body) != string(v.Body) {
+				t.Errorf("read = %v, %v", got, err)
+			}
+			if _, err := s.VRead(ctx, VReadRequest{Type: "Patient", ID: v.ID, VersionID: "1"}); err != nil {
+				t.Errorf("vread: %v", err)
+			}
+			_, err = s.VRead(ctx, VReadRequest{Type: "Patient", ID: v.ID, VersionID: "2"})
+			wantKind(t, "vread of a missing version", err, outcome.NotFound)
+		})
+		t.Run("BadInput", func(t *testing.T) {
+			s := newService(t, b)
+			for _, tc := range []struct {
+				name string
+				err  func() error
+				kind outcome.Kind
+			}{
+				{"malformed JSON", func() error {
+					_, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", Body: []byte(`{"resourceType":"Patient",`)})
+					return err
+				}, outcome.Invalid},
+				{"unknown element", func() error {
+					_, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", Body: []byte(`{"resourceType":"Patient","colour":"blue"}`)})
+					return err
+				}, outcome.Invalid},
+				{"body of another type", func() error {
+					_, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", Body: []byte(`{"resourceType":"Basic","code":{"text":"x"}}`)})
+					return err
+				}, outcome.Invalid},
+				{"unknown type", func() error {
+					_, err := s.Create(ctx, CreateRequest{Type: "Foo", Org: "a", Body: []byte(`{"resourceType":"Foo"}`)})
+					return err
+				}, outcome.NotFound},
+				{"abstract type", func() error { _, err := s.Read(ctx, ReadRequest{Type: "DomainResource", ID: "x"}); return err }, outcome.NotFound},
+				{"bad id", func() error { _, err := s.Read(ctx, ReadRequest{Type: "Patient", ID: "a b"}); return err }, outcome.Invalid},
+				{"id in URL differs from body", func() error {
+					_, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "a", Body: []byte(fmt.Sprintf(patientBody, "p2", "1", "X"))})
+					return err
+				}, outcome.Invalid},
+				{"update without id", func() error {
+					_, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "a", Body: []byte(`{"resourceType":"Patient"}`)})
+					return err
+				}, outcome.Invalid},
+				{"unsupported condition", func() error {
+					_, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", IfNoneExist: "name=Doe", Body: []byte(`{"resourceType":"Patient"}`)})
+					return err
+				}, outcome.NotSupported},
+				{"stale If-Match on a missing resource", func() error {
+					_, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "a", IfMatch: "3", Body: []byte(fmt.Sprintf(patientBody, "p1", "1", "X"))})
+					return err
+				}, outcome.Precondition},
+			} {
+				wantKind(t, tc.name, tc.err(), tc.kind)
+			}
+			h, err := s.History(ctx, HistoryRequest{})
+			if err != nil || len(h.Versions) != 0 {
+				t.Errorf("bad input wrote something: %v %v", h, err)
+			}
+		})
+		t.Run("UpdateDeleteHistory", func(t *testing.T) {
+			s := newService(t, b)
+			put := func(family, ifMatch string) (*UpdateResult, error) {
+				return s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "a", IfMatch: ifMatch, Body: []byte(fmt.Sprintf(patientBody, "p1", "1", family))})
+			}
+			r1, err := put("One", "")
+			if err != nil || !r1.Created || r1.Version.VersionID != "1" {
+				t.Fatalf("create-on-update = %+v, %v", r1, err)
+			}
+			r2, err := put("Two", "1")
+			if err != nil || r2.Created || r2.Version.VersionID != "2" {
+				t.Fatalf("update = %+v, %v", r2, err)
+			}
+			_, err = put("Three", "1")
+			wantKind(t, "stale If-Match", err, outcome.Precondition)
+			d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "a"})
+			if err != nil || d == nil || d.VersionID != "3" || !d.Deleted() {
+				t.Fatalf("delete = %+v, %v", d, err)
+			}
+			_, err = s.Read(ctx, ReadRequest{Type: "Patient", ID: "p1"})
+			wantKind(t, "read after delete", err, outcome.Gone)
+			if d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "a"}); err != nil || d != nil {
+				t.Errorf("second delete = %v, %v; want nothing, no error", d, err)
+			}
+			if d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "never", Org: "a"}); err != nil || d != nil {
+				t.Errorf("delete of an unknown resource = %v, %v; want nothing, no error", d, err)
+			}
+			h, err := s.History(ctx, HistoryRequest{Type: "Patient", ID: "p1"})
+			if err != nil || len(h.Versions) != 3 || !h.Versions[0].Deleted() {
+				t.Errorf("history = %+v, %v", h, err)
+			}
+			r4, err := put("Back", "")
+			if err != nil || r4.Created || r4.Version.VersionID != "4" {
+				t.Errorf("update after delete = %+v, %v", r4, err)
+			}
+		})
+		t.Run("OtherOrganizationIsPrivate", func(t *testing.T) {
+			s := newService(t, b)
+			if _, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "a", Body: []byte(fmt.Sprintf(patientBody, "p1", "1", "A"))}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "b", IfMatch: "7", Body: []byte(fmt.Sprintf(patientBody, "p1", "1", "B"))})
+			wantKind(t, "update of another organization's resource (even with a stale If-Match)", err, outcome.Private)
+			_, err = s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "b"})
+			wantKind(t, "delete of another organization's resource", err, outcome.Private)
+			if _, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "a"}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "b", Body: []byte(fmt.Sprintf(patientBody, "p1", "1", "B"))})
+			wantKind(t, "reviving another organization's deleted resource", err, outcome.Private)
+			// Directory resources belong to the deployment.
+			org := []byte(`{"resourceType":"Organization","id":"o1","name":"Clinic"}`)
+			if _, err := s.Update(ctx, UpdateRequest{Type: "Organization", ID: "o1", Org: "a", Body: org}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.Update(ctx, UpdateRequest{Type: "Organization", ID: "o1", Org: "b", Body: org})
+			if err != nil || r.Version.Org != "" {
+				t.Errorf("directory update by another organization = %+v, %v", r, err)
+			}
+		})
+		t.Run("ConditionalCreate", func(t *testing.T) {
+			s := newService(t, b)
+			const n = 8
+			results := make([]*CreateResult, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					results[i], errs[i] = s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", IfNoneExist: "identifier=urn:mrn|42",
+						Body: []byte(`{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"42"}]}`)})
+				}()
+			}
+			wg.Wait()
+			created := 0
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("conditional create: %v", errs[i])
+				}
+				if !results[i].Existing {
+					created++
+				}
+				if results[i].Version.ID != results[0].Version.ID {
+					t.Errorf("different resources: %s, %s", results[i].Version.ID, results[0].Version.ID)
+				}
+			}
+			if created != 1 {
+				t.Errorf("%d conditional creates created, want 1", created)
+			}
+			// A second resource with that identifier makes the condition ambiguous.
+			if _, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", Body: []byte(`{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"42"}]}`)}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", IfNoneExist: "identifier=urn:mrn%7C42", Body: []byte(`{"resourceType":"Patient"}`)})
+			wantKind(t, "If-None-Exist with two matches", err, outcome.Precondition)
+			r, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", IfNoneExist: "_id=" + results[0].Version.ID, Body: []byte(`{"resourceType":"Patient"}`)})
+			if err != nil || !r.Existing {
+				t.Errorf("If-None-Exist by _id = %+v, %v", r, err)
+			}
+		})
+	})
+}
+
+func TestParseCondition(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Condition
+		kind outcome.Kind
+	}{
+		{"identifier=urn:a|1", Condition{System: "urn:a", Identifier: "1"}, 0},
+		{"identifier=urn%3Aa%7C1", Condition{System: "urn:a", Identifier: "1"}, 0},
+		{"identifier=1", Condition{Identifier: "1"}, 0},
+		{"identifier=|1", Condition{}, outcome.NotSupported},
+		{"_id=abc", Condition{ID: "abc"}, 0},
+		{"identifier=urn:a|", Condition{}, outcome.NotSupported},
+		{"name=x", Condition{}, outcome.NotSupported},
+		{"identifier=a&name=b", Condition{}, outcome.NotSupported},
+		{"identifier:exact=a", Condition{}, outcome.NotSupported},
+		{"identifier=%zz", Condition{}, outcome.Invalid},
+		{"", Condition{}, outcome.NotSupported},
+	} {
+		got, err := ParseCondition(tc.in)
+		if tc.kind != 0 {
+			wantKind(t, tc.in, err, tc.kind)
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseCondition(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
