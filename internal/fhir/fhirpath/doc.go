@@ -121,7 +121,7 @@
 //     the official suite) for callers who want mistakes reported before any
 //     data is read; it refuses a multi-type union for either type, so check
 //     such expressions branch by branch.
-//   - as() on a collection filters instead of failing: R4's own
+//   - as() on a collection filters instead of failing as N1 asks: R4's own
 //     SearchParameters and the dom-3 invariant depend on it (see asOp).
 //   - subsumes(), subsumedBy(): need a terminology server.
 //     elementDefinition(), slice(), checkModifiers(): need profiles, which

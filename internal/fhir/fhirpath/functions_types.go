@@ -76,9 +76,9 @@ func (ev *evaluator) isOp(in Collection, ts *typeSpec) (Collection, error) {
 // items it filters, like ofType(): R4 content depends on it — about forty
 // SearchParameter expressions such as
 // "(Observation.component.value as Quantity)" and the base invariant dom-3
-// ("%resource.descendants().as(canonical)") apply it to collections. R5
-// rewrote those expressions with ofType() and FHIRPath 2.0 made the
-// multi-item case an error; an engine for R4 content must accept it.
+// ("%resource.descendants().as(canonical)") apply it to collections, although
+// FHIRPath N1 expects one item (R5 rewrote those expressions with ofType()).
+// An engine for R4 content must accept them.
 func (ev *evaluator) asOp(in Collection, ts *typeSpec) (Collection, error) {
 	if len(in) == 0 {
 		return nil, nil
