@@ -1,6 +1,7 @@
 package fhirpath
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -246,8 +247,16 @@ func (n *Node) appendMember(out Collection, jsonName string, m *fhir.Value, def 
 }
 
 func (n *Node) appendMemberExt(out Collection, jsonName string, m, ext *fhir.Value, def *spec.Element, typeCode string) Collection {
+	// The nodes of one array come from one allocation.
+	var slab []Node
 	mk := func(v, x *fhir.Value, idx int) *Node {
-		c := &Node{v: v, ext: x, elem: def, def: def, parent: n, name: jsonName, index: idx, spec: n.spec}
+		var c *Node
+		if len(slab) > 0 {
+			c, slab = &slab[0], slab[1:]
+			*c = Node{v: v, ext: x, elem: def, def: def, parent: n, name: jsonName, index: idx, spec: n.spec}
+		} else {
+			c = &Node{v: v, ext: x, elem: def, def: def, parent: n, name: jsonName, index: idx, spec: n.spec}
+		}
 		c.typ = n.childType(v, def, typeCode)
 		if n.spec != nil {
 			c.t = n.spec.Type(c.typ)
@@ -260,6 +269,10 @@ func (n *Node) appendMemberExt(out Collection, jsonName string, m, ext *fhir.Val
 	}
 	switch {
 	case m != nil && m.Kind == fhir.Array:
+		if len(m.Items) > 1 {
+			slab = make([]Node, len(m.Items))
+			out = slices.Grow(out, len(m.Items))
+		}
 		for i := range m.Items {
 			var x *fhir.Value
 			if ext != nil && ext.Kind == fhir.Array && i < len(ext.Items) && ext.Items[i].Kind != fhir.Null {
