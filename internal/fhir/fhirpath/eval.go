@@ -210,7 +210,7 @@ func (e *Expression) Evaluate(env *Env, focus Collection) (Collection, error) {
 		ev.deadline = time.Now().Add(env.Timeout)
 	}
 	root := e.root
-	if len(focus) == 1 && env.Spec != nil {
+	if root.kind == nBinary && root.name == "|" && len(focus) == 1 && env.Spec != nil {
 		if n, ok := focus[0].(*Node); ok && n.typ != "" && n.isResource() {
 			root = e.prunedFor(n.typ, env.Spec.IsA)
 		}
