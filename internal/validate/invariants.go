@@ -109,7 +109,7 @@ func (w *invariantWalk) check(c spec.Constraint, n *fhirpath.Node, resource *fhi
 			Diagnostics: c.Key + ": cannot evaluate: " + err.Error(), Expression: []string{n.Location()}})
 		return
 	}
-	out, err := expr.Evaluate(&fhirpath.Env{Spec: w.s, Resource: resource, RootResource: w.root}, fhirpath.Collection{n})
+	out, err := expr.Evaluate(&fhirpath.Env{Spec: w.s, Resource: resource, RootResource: w.root, AsFilters: true}, fhirpath.Collection{n})
 	if err != nil {
 		w.issues = append(w.issues, outcome.Issue{Severity: outcome.SevError, Code: "invariant",
 			Diagnostics: c.Key + ": cannot be evaluated on this content: " + err.Error(), Expression: []string{n.Location()}})

@@ -73,7 +73,7 @@ func BenchmarkSearchParams(b *testing.B) {
 			}
 		}
 		b.Run(rt, func(b *testing.B) {
-			env := &Env{Spec: s}
+			env := &Env{Spec: s, AsFilters: true}
 			b.ReportAllocs()
 			values := 0
 			for b.Loop() {
@@ -110,7 +110,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		"Observation.component.value.ofType(Quantity)",
 	} {
 		b.Run(expr, func(b *testing.B) {
-			env := &Env{Spec: s}
+			env := &Env{Spec: s, AsFilters: true}
 			focus := Collection{ResourceNode(s, &v)}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -126,6 +126,15 @@ type Env struct {
 	// Now fixes now()/today()/timeOfDay(); zero: the clock, read once per
 	// evaluation so that now() = now().
 	Now time.Time
+	// AsFilters makes "as" (operator and function) keep the items of a
+	// collection that have the type, instead of raising the error FHIRPath
+	// N1 requires for more than one item
+	// (https://hl7.org/fhirpath/N1/#astype-type-specifier). R4's own
+	// definitions rely on the filtering form — SearchParameters such as
+	// "(Observation.value as Quantity) | …" over repeating elements and the
+	// dom-3 invariant's "descendants().as(canonical)" — so the search
+	// indexer and the validator set it; R5 rewrote those with ofType().
+	AsFilters bool
 }
 
 // DefaultMaxSteps stops runaway expressions (repeat() over a huge tree,

@@ -78,7 +78,7 @@ func TestSearchParamsOnExamples(t *testing.T) {
 				continue
 			}
 			evaluated++
-			if _, err := e.Evaluate(&Env{Spec: s}, Collection{node}); err != nil {
+			if _, err := e.Evaluate(&Env{Spec: s, AsFilters: true}, Collection{node}); err != nil {
 				key := fmt.Sprintf("%s on %s: %v", sp.Code, rt, err)
 				if failures[key] == 0 {
 					t.Errorf("SearchParameter %s [%s] on %s/%s: %v", sp.URL, sp.Expression, rt, v.Str("id"), err)
@@ -134,7 +134,7 @@ func TestInvariantsOnExamples(t *testing.T) {
 					continue
 				}
 				checked++
-				out, err := e.Evaluate(&Env{Spec: s, Resource: res, RootResource: root}, Collection{n})
+				out, err := e.Evaluate(&Env{Spec: s, Resource: res, RootResource: root, AsFilters: true}, Collection{n})
 				key := v.ResourceType() + "/" + v.Str("id") + " " + c.Key
 				if _, ok := invariantExclusions[key]; ok {
 					continue

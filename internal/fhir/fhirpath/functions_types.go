@@ -72,13 +72,12 @@ func (ev *evaluator) isOp(in Collection, ts *typeSpec) (Collection, error) {
 	return boolResult(ev.typeMatches(in[0], ns, name))
 }
 
-// asOp is the as operator and as() function. On a collection of several
-// items it filters, like ofType(): R4 content depends on it — about forty
-// SearchParameter expressions such as
+// asOp is the as operator and as() function. FHIRPath N1 makes it an error
+// on more than one item; with Env.AsFilters it filters like ofType(), which
+// R4 content depends on: about forty SearchParameter expressions such as
 // "(Observation.component.value as Quantity)" and the base invariant dom-3
-// ("%resource.descendants().as(canonical)") apply it to collections, although
-// FHIRPath N1 expects one item (R5 rewrote those expressions with ofType()).
-// An engine for R4 content must accept them.
+// ("%resource.descendants().as(canonical)") apply it to collections (R5
+// rewrote those expressions with ofType()).
 func (ev *evaluator) asOp(in Collection, ts *typeSpec) (Collection, error) {
 	if len(in) == 0 {
 		return nil, nil
@@ -86,6 +85,9 @@ func (ev *evaluator) asOp(in Collection, ts *typeSpec) (Collection, error) {
 	ns, name, err := ev.resolveType(ts)
 	if err != nil {
 		return nil, err
+	}
+	if len(in) > 1 && !ev.env.AsFilters {
+		return nil, errorf("as %s needs a single item, got %d (use ofType() to filter a collection)", name, len(in))
 	}
 	var out Collection
 	for _, it := range in {

@@ -59,7 +59,6 @@ var suiteExclusions = map[string]string{
 	// and therefore fails 115 of the R4 SearchParameter evaluations over the
 	// official examples (oracle_test.go, "Expected singleton on left side").
 	// This is a deliberate deviation, not an error in the suite.
-	"testFHIRPathAsFunction21": "as() on several items is an error in N1, but R4 SearchParameters and dom-3 rely on it filtering",
 
 	// FHIRPath N1 defines as and ofType() with subtypes: as "returns the
 	// value of the left operand if it is of the type specified in the second
