@@ -121,8 +121,9 @@
 //     the official suite) for callers who want mistakes reported before any
 //     data is read; it refuses a multi-type union for either type, so check
 //     such expressions branch by branch.
-//   - as() on a collection filters instead of failing as N1 asks: R4's own
-//     SearchParameters and the dom-3 invariant depend on it (see asOp).
+//   - as on more than one item is an error, as N1 asks, unless
+//     Env.AsFilters is set: R4's own SearchParameters and the dom-3
+//     invariant depend on it filtering, so the indexer and validator set it.
 //   - subsumes(), subsumedBy(): need a terminology server.
 //     elementDefinition(), slice(), checkModifiers(): need profiles, which
 //     Continuum does not model yet. They compile and fail when called, with a
