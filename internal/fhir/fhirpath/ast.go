@@ -1,5 +1,7 @@
 package fhirpath
 
+import "regexp"
+
 // The abstract syntax tree. Expressions are compiled once into this tree and
 // evaluated many times; nothing in it changes after Compile, so one
 // *Expression can be evaluated from many goroutines at once.
@@ -33,6 +35,25 @@ type node struct {
 	lit   Collection // nLiteral: value as a shared one-item collection
 	typ   *typeSpec  // nTypeOp, and is/as/ofType arguments
 	fn    *funcDef   // nCall: resolved at compile time
+	// re is the compiled pattern of matches(), matchesFull() or
+	// replaceMatches() when it is a string literal: compiled once with the
+	// expression rather than on every call.
+	re *regexp.Regexp
+}
+
+// literalRegex compiles the pattern of a regex function call whose pattern
+// is a string literal; invalid patterns are left to fail at evaluation.
+func literalRegex(n *node) {
+	if n.kind == nCall && len(n.args) > 0 && n.args[0].kind == nLiteral {
+		if pat, ok := n.args[0].value.(String); ok && pat != "" {
+			switch n.name {
+			case "matches", "replaceMatches":
+				n.re, _ = compileRegex(string(pat), false)
+			case "matchesFull":
+				n.re, _ = compileRegex(string(pat), true)
+			}
+		}
+	}
 }
 
 // typeSpec is a type specifier: [namespace.]name.

@@ -40,6 +40,7 @@ func prepare(n *node) {
 	if n.kind == nLiteral {
 		n.lit = Collection{n.value}[:1:1]
 	}
+	literalRegex(n)
 	prepare(n.left)
 	prepare(n.right)
 	for _, a := range n.args {

@@ -152,9 +152,11 @@ func fnMatches(full bool) impl {
 		if err != nil || !ok {
 			return nil, err
 		}
-		re, err := compileRegex(pat, full)
-		if err != nil {
-			return nil, err
+		re := n.re
+		if re == nil {
+			if re, err = compileRegex(pat, full); err != nil {
+				return nil, err
+			}
 		}
 		return boolResult(re.MatchString(s))
 	}
@@ -176,9 +178,11 @@ func fnReplaceMatches(ev *evaluator, n *node, f *frame, in Collection) (Collecti
 	if pat == "" {
 		return Collection{String(s)}, nil
 	}
-	re, err := compileRegex(pat, false)
-	if err != nil {
-		return nil, err
+	re := n.re
+	if re == nil {
+		if re, err = compileRegex(pat, false); err != nil {
+			return nil, err
+		}
 	}
 	return ev.str(re.ReplaceAllString(s, rep))
 }
