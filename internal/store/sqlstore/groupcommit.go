@@ -119,7 +119,7 @@ func (db *DB) runGroup(group []*writeReq) {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	t := &tx{readTx: readTx{db: db, sql: sqlTx}}
+	t := &tx{readTx: readTx{db: db, sql: sqlTx, stmts: db.writeStmts}}
 	if err := t.takeClock(context.Background()); err != nil {
 		failAll(err)
 		return

@@ -32,7 +32,7 @@ func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.Hist
 		return nil, outcome.New(outcome.Invalid, "required", "instance history needs a type")
 	case q.ID != "":
 		var rkey int64
-		err := t.sql.QueryRowContext(ctx, t.db.q(`SELECT rkey FROM resources WHERE type = ? AND id = ?`), q.Type, q.ID).Scan(&rkey)
+		err := t.queryRow(ctx, sqlResourceKey, q.Type, q.ID).Scan(&rkey)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, outcome.Errorf(outcome.NotFound, "%s/%s is not known", q.Type, q.ID)
 		}
@@ -47,7 +47,7 @@ func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.Hist
 		// lastUpdated is monotonic in the sequence, so "since instant X"
 		// is "from the first transaction at or after X".
 		var first sql.NullInt64
-		err := t.sql.QueryRowContext(ctx, t.db.q(`SELECT MIN(t) FROM transactions WHERE instant >= ?`), micros(q.Since)).Scan(&first)
+		err := t.queryRow(ctx, sqlFirstSince, micros(q.Since)).Scan(&first)
 		if err != nil {
 			return nil, outcome.Wrap(err, "cannot read history")
 		}
@@ -68,8 +68,9 @@ func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.Hist
 	if len(where) > 0 {
 		s += "WHERE " + strings.Join(where, " AND ")
 	}
-	s += fmt.Sprintf(" ORDER BY v.t DESC, v.vkey DESC LIMIT %d", count+1)
-	rows, err := t.sql.QueryContext(ctx, t.db.q(s), args...)
+	s += " ORDER BY v.t DESC, v.vkey DESC LIMIT ?"
+	args = append(args, count+1)
+	rows, err := t.query(ctx, s, args...)
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot read history")
 	}

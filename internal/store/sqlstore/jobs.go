@@ -36,7 +36,7 @@ func scanJob(s scanner) (*store.Job, error) {
 
 // Job implements store.ReadTx.
 func (t *readTx) Job(ctx context.Context, id string) (*store.Job, error) {
-	j, err := scanJob(t.sql.QueryRowContext(ctx, t.db.q(selectJob+`WHERE id = ?`), id))
+	j, err := scanJob(t.queryRow(ctx, sqlJobByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, outcome.Errorf(outcome.NotFound, "job %s is not known", id)
 	}
@@ -65,9 +65,9 @@ func (t *tx) EnqueueJob(ctx context.Context, spec store.JobSpec) (*store.Job, er
 	// Round trip through the stored precision so the returned job equals a
 	// later read of it.
 	j.RunAfter, j.CreatedAt, j.UpdatedAt = fromMicros(micros(j.RunAfter)), fromMicros(micros(now)), fromMicros(micros(now))
-	_, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO jobs (id, kind, org, payload, state, attempts, max_attempts, run_after,
+	_, err := t.exec(ctx, `INSERT INTO jobs (id, kind, org, payload, state, attempts, max_attempts, run_after,
 		lease_owner, lease_until, progress_done, progress_total, progress_note, result, last_error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 0, ?, ?, '', 0, 0, 0, '', NULL, '', ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?, '', 0, 0, 0, '', NULL, '', ?, ?)`,
 		j.ID, j.Kind, j.Org, j.Payload, string(j.State), j.MaxAttempts, micros(j.RunAfter), micros(now), micros(now))
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot enqueue a job")
@@ -93,7 +93,7 @@ func (t *tx) LeaseJob(ctx context.Context, owner string, kinds []string, leaseFo
 	}
 	q += ` ORDER BY run_after, jkey LIMIT 1`
 	for {
-		j, err := scanJob(t.sql.QueryRowContext(ctx, t.db.q(q), args...))
+		j, err := scanJob(t.queryRow(ctx, q, args...))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -102,15 +102,15 @@ func (t *tx) LeaseJob(ctx context.Context, owner string, kinds []string, leaseFo
 		}
 		if j.Attempts >= j.MaxAttempts {
 			// Its last worker died holding it and it has no attempt left.
-			if _, err := t.sql.ExecContext(ctx, t.db.q(`UPDATE jobs SET state = 'failed', lease_owner = '', lease_until = 0,
-				last_error = ?, updated_at = ? WHERE id = ?`), "lease expired on the last attempt", now, j.ID); err != nil {
+			if _, err := t.exec(ctx, `UPDATE jobs SET state = 'failed', lease_owner = '', lease_until = 0,
+				last_error = ?, updated_at = ? WHERE id = ?`, "lease expired on the last attempt", now, j.ID); err != nil {
 				return nil, outcome.Wrap(err, "cannot lease a job")
 			}
 			continue
 		}
 		until := now + leaseFor.Microseconds()
-		if _, err := t.sql.ExecContext(ctx, t.db.q(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?,
-			lease_until = ?, updated_at = ? WHERE id = ?`), owner, until, now, j.ID); err != nil {
+		if _, err := t.exec(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?,
+			lease_until = ?, updated_at = ? WHERE id = ?`, owner, until, now, j.ID); err != nil {
 			return nil, outcome.Wrap(err, "cannot lease a job")
 		}
 		j.State, j.Attempts, j.LeaseOwner = store.JobRunning, j.Attempts+1, owner
@@ -123,7 +123,7 @@ func (t *tx) LeaseJob(ctx context.Context, owner string, kinds []string, leaseFo
 // Conflict.
 func (t *tx) leased(ctx context.Context, id, owner, set string, args ...any) error {
 	args = append(args, id, owner)
-	res, err := t.sql.ExecContext(ctx, t.db.q(`UPDATE jobs SET `+set+` WHERE id = ? AND lease_owner = ? AND state = 'running'`), args...)
+	res, err := t.exec(ctx, `UPDATE jobs SET `+set+` WHERE id = ? AND lease_owner = ? AND state = 'running'`, args...)
 	if err != nil {
 		return outcome.Wrap(err, "cannot update a job")
 	}

@@ -36,7 +36,7 @@ func scanVersion(s scanner) (*store.Version, int64, error) {
 
 // Read implements store.ReadTx.
 func (t *readTx) Read(ctx context.Context, typ, id string) (*store.Version, error) {
-	row := t.sql.QueryRowContext(ctx, t.db.q(selectVersion+`WHERE r.type = ? AND r.id = ? AND v.version = r.version`), typ, id)
+	row := t.queryRow(ctx, sqlReadCurrent, typ, id)
 	return t.oneVersion(row, typ, id, "")
 }
 
@@ -47,7 +47,7 @@ func (t *readTx) VRead(ctx context.Context, typ, id, versionID string) (*store.V
 		// The store only ever assigns canonical positive integers.
 		return nil, outcome.Errorf(outcome.NotFound, "%s/%s has no version %q", typ, id, versionID)
 	}
-	row := t.sql.QueryRowContext(ctx, t.db.q(selectVersion+`WHERE r.type = ? AND r.id = ? AND v.version = ?`), typ, id, n)
+	row := t.queryRow(ctx, sqlVRead, typ, id, n)
 	return t.oneVersion(row, typ, id, versionID)
 }
 
@@ -79,7 +79,7 @@ func (t *readTx) FindByIdentifier(ctx context.Context, typ, system, value string
 		q += ` AND i.system = ?`
 		args = append(args, system)
 	}
-	rows, err := t.sql.QueryContext(ctx, t.db.q(q+` ORDER BY r.id`), args...)
+	rows, err := t.query(ctx, q+` ORDER BY r.id`, args...)
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot search identifiers")
 	}
@@ -110,7 +110,7 @@ type current struct {
 func (t *tx) lookup(ctx context.Context, typ, id string) (*current, error) {
 	var c current
 	var deleted int
-	err := t.sql.QueryRowContext(ctx, t.db.q(`SELECT rkey, version, deleted, org FROM resources WHERE type = ? AND id = ?`), typ, id).
+	err := t.queryRow(ctx, sqlLookup, typ, id).
 		Scan(&c.rkey, &c.version, &deleted, &c.org)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -179,7 +179,7 @@ func (t *tx) Put(ctx context.Context, w store.Write) (*store.Version, error) {
 	if err := t.noteWrite(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := t.sql.ExecContext(ctx, t.db.q(`UPDATE resources SET version = ?, deleted = 0, org = ?, t = ? WHERE rkey = ?`),
+	if _, err := t.exec(ctx, sqlUpdateResource,
 		next, w.Org, t.seq, cur.rkey); err != nil {
 		return nil, outcome.Wrap(err, "cannot update a resource")
 	}
@@ -198,7 +198,7 @@ func (t *tx) insertResource(ctx context.Context, typ, id string, w store.Write) 
 		return nil, err
 	}
 	var rkey int64
-	err := t.sql.QueryRowContext(ctx, t.db.q(`INSERT INTO resources (type, id, version, deleted, org, t) VALUES (?, ?, 1, 0, ?, ?) RETURNING rkey`),
+	err := t.queryRow(ctx, sqlInsertResource,
 		typ, id, w.Org, t.seq).Scan(&rkey)
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot create a resource")
@@ -222,7 +222,7 @@ func (t *tx) insertVersion(ctx context.Context, rkey int64, typ, id string, vers
 	if res != nil {
 		v.Body = store.Stamp(res, id, v.VersionID, v.LastUpdated)
 	}
-	_, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO versions (rkey, version, type, t, last_updated, method, org, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := t.exec(ctx, sqlInsertVersion,
 		rkey, version, typ, t.seq, t.instant, int(m), org, v.Body)
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot store a version")
@@ -233,7 +233,7 @@ func (t *tx) insertVersion(ctx context.Context, rkey int64, typ, id string, vers
 // replaceIdentifiers keeps resource_identifiers equal to the identifiers of
 // the current version (none for a tombstone: res nil).
 func (t *tx) replaceIdentifiers(ctx context.Context, rkey int64, typ, org string, res *fhir.Value) error {
-	if _, err := t.sql.ExecContext(ctx, t.db.q(`DELETE FROM resource_identifiers WHERE rkey = ?`), rkey); err != nil {
+	if _, err := t.exec(ctx, sqlDeleteIdentifiers, rkey); err != nil {
 		return outcome.Wrap(err, "cannot index identifiers")
 	}
 	if res == nil {
@@ -245,7 +245,7 @@ func (t *tx) replaceIdentifiers(ctx context.Context, rkey int64, typ, org string
 // insertIdentifiers indexes the identifiers of a new current version.
 func (t *tx) insertIdentifiers(ctx context.Context, rkey int64, typ, org string, res *fhir.Value) error {
 	for _, id := range identifiers(res) {
-		if _, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO resource_identifiers (rkey, type, system, value, org) VALUES (?, ?, ?, ?, ?)`),
+		if _, err := t.exec(ctx, sqlInsertIdentifier,
 			rkey, typ, id.system, id.value, org); err != nil {
 			return outcome.Wrap(err, "cannot index identifiers")
 		}
@@ -291,7 +291,7 @@ func (t *tx) Delete(ctx context.Context, typ, id, ifMatch string) (*store.Versio
 		return nil, outcome.Errorf(outcome.Precondition, "%s/%s is at version %d, not %q", typ, id, cur.version, ifMatch)
 	}
 	if cur.deleted {
-		row := t.sql.QueryRowContext(ctx, t.db.q(selectVersion+`WHERE v.rkey = ? AND v.version = ?`), cur.rkey, cur.version)
+		row := t.queryRow(ctx, sqlVersionByKey, cur.rkey, cur.version)
 		v, _, err := scanVersion(row)
 		if err != nil {
 			return nil, outcome.Wrap(err, "cannot read a resource")
@@ -302,7 +302,7 @@ func (t *tx) Delete(ctx context.Context, typ, id, ifMatch string) (*store.Versio
 		return nil, err
 	}
 	next := cur.version + 1
-	if _, err := t.sql.ExecContext(ctx, t.db.q(`UPDATE resources SET version = ?, deleted = 1, t = ? WHERE rkey = ?`),
+	if _, err := t.exec(ctx, sqlDeleteResource,
 		next, t.seq, cur.rkey); err != nil {
 		return nil, outcome.Wrap(err, "cannot delete a resource")
 	}

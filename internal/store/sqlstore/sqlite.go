@@ -36,6 +36,7 @@ var sqliteDialect = dialect{
 	// fixed by its first read (WAL).
 	viewOptions:   &sql.TxOptions{ReadOnly: true},
 	updateOptions: nil,
+	cacheStmts:    true,
 }
 
 // OpenSQLite opens (creating it if needed) the SQLite store in directory dir
@@ -90,6 +91,10 @@ func OpenSQLite(ctx context.Context, dir string, opt Options) (*DB, error) {
 
 	db := newDB(sqliteDialect, read, write, opt)
 	if err := db.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

@@ -32,6 +32,10 @@ type DB struct {
 	write *sql.DB // Updates; on SQLite exactly one connection
 	now   func() time.Time
 
+	// The hot statements prepared per pool, when the driver does not cache
+	// them itself (SQLite); nil otherwise. Set by prepare before first use.
+	readStmts, writeStmts *stmtCache
+
 	// Group commit: Update sends its callback to the writer goroutine,
 	// which runs waiting callbacks together in one database transaction.
 	reqs      chan *writeReq
@@ -57,6 +61,9 @@ type dialect struct {
 	viewOptions *sql.TxOptions
 	// updateOptions are the options of an Update's transaction.
 	updateOptions *sql.TxOptions
+	// cacheStmts: prepare each statement once per connection (SQLite);
+	// pgx caches prepared statements itself.
+	cacheStmts bool
 }
 
 func newDB(d dialect, read, write *sql.DB, opt Options) *DB {
@@ -70,6 +77,22 @@ func newDB(d dialect, read, write *sql.DB, opt Options) *DB {
 	return db
 }
 
+// prepare prepares the hot statements on both pools, when the dialect wants
+// it. It runs after migration, before the store is used.
+func (db *DB) prepare(ctx context.Context) error {
+	if !db.d.cacheStmts {
+		return nil
+	}
+	var err error
+	if db.writeStmts, err = prepareAll(ctx, db.write, db.q, hotStatements()); err != nil {
+		return outcome.Wrap(err, "cannot prepare statements")
+	}
+	if db.readStmts, err = prepareAll(ctx, db.read, db.q, hotStatements()); err != nil {
+		return outcome.Wrap(err, "cannot prepare statements")
+	}
+	return nil
+}
+
 // Dialect names the engine: "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.d.name }
 
@@ -79,6 +102,8 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.stop)
 		<-db.writerEnd
+		db.readStmts.close()
+		db.writeStmts.close()
 		err := db.write.Close()
 		if db.read != db.write {
 			err = errors.Join(err, db.read.Close())
@@ -124,7 +149,7 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) (err error)
 	// A read transaction has nothing to commit; rolling back ends the
 	// snapshot, also when fn panics.
 	defer func() { _ = sqlTx.Rollback() }()
-	return fn(&readTx{db: db, sql: sqlTx})
+	return fn(&readTx{db: db, sql: sqlTx, stmts: db.readStmts})
 }
 
 // begin starts a write transaction that lives until committed or rolled
@@ -159,9 +184,7 @@ func (db *DB) begin(wait context.Context) (*sql.Tx, error) {
 // does or another node's clock is behind.
 func (t *tx) takeClock(ctx context.Context) error {
 	now := micros(t.db.now())
-	err := t.sql.QueryRowContext(ctx, t.db.q(
-		`UPDATE store_clock SET seq = seq + 1, instant = CASE WHEN instant < ? THEN ? ELSE instant END
-		 WHERE id = 1 RETURNING seq, instant`), now, now).Scan(&t.seq, &t.instant)
+	err := t.queryRow(ctx, sqlTakeClock, now, now).Scan(&t.seq, &t.instant)
 	if err != nil {
 		return outcome.Wrap(err, "cannot take the store clock")
 	}
@@ -170,8 +193,41 @@ func (t *tx) takeClock(ctx context.Context) error {
 
 // readTx implements store.ReadTx on a database transaction.
 type readTx struct {
-	db  *DB
-	sql *sql.Tx
+	db    *DB
+	sql   *sql.Tx
+	stmts *stmtCache // of the pool the transaction runs on
+}
+
+// prepared returns q, written with ? placeholders, prepared for this
+// transaction, or nil when statements are not cached.
+func (t *readTx) prepared(ctx context.Context, q string) (*sql.Stmt, string) {
+	q = t.db.q(q)
+	st := t.stmts.get(q)
+	if st == nil {
+		return nil, q
+	}
+	return t.sql.StmtContext(ctx, st), q
+}
+
+func (t *readTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st, _ := t.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.sql.QueryRowContext(ctx, t.db.q(q), args...)
+}
+
+func (t *readTx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st, _ := t.prepared(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.sql.QueryContext(ctx, t.db.q(q), args...)
+}
+
+func (t *readTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st, _ := t.prepared(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.sql.ExecContext(ctx, t.db.q(q), args...)
 }
 
 // tx implements store.Tx.
@@ -188,7 +244,7 @@ func (t *tx) noteWrite(ctx context.Context) error {
 	if t.wrote {
 		return nil
 	}
-	if _, err := t.sql.ExecContext(ctx, t.db.q(`INSERT INTO transactions (t, instant) VALUES (?, ?)`), t.seq, t.instant); err != nil {
+	if _, err := t.exec(ctx, sqlInsertTransaction, t.seq, t.instant); err != nil {
 		return outcome.Wrap(err, "cannot record the transaction")
 	}
 	t.wrote = true
