@@ -237,3 +237,23 @@ func TestParseCondition(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseCondition: If-None-Exist is outside input. Parsing never panics,
+// and an accepted condition always constrains something.
+func FuzzParseCondition(f *testing.F) {
+	for _, s := range []string{"identifier=urn:a|1", "_id=x", "identifier=%7C", "name=x", "identifier=a|b|c", "=", "_id="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCondition(s)
+		if err != nil {
+			if kindOf(err) != outcome.NotSupported && kindOf(err) != outcome.Invalid {
+				t.Errorf("ParseCondition(%q): %v has kind %v", s, err, kindOf(err))
+			}
+			return
+		}
+		if c.ID == "" && c.Identifier == "" {
+			t.Errorf("ParseCondition(%q) = %+v matches everything", s, c)
+		}
+	})
+}

@@ -34,9 +34,16 @@ type Backend struct {
 	Reopen func(t testing.TB, s *sqlstore.DB) *sqlstore.DB
 }
 
+// Backends returns the backends, SQLite first. Benchmarks use it directly;
+// tests use Each.
+func Backends() []Backend { return []Backend{sqliteBackend(), postgresBackend()} }
+
+// EnvURLValue returns the test server's URL, "" when none is set.
+func EnvURLValue() string { return os.Getenv(EnvURL) }
+
 // Each runs fn once per backend, as subtests named after the backend.
 func Each(t *testing.T, fn func(t *testing.T, b Backend)) {
-	for _, b := range []Backend{sqliteBackend(), postgresBackend()} {
+	for _, b := range Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			if b.Name == "postgres" {
 				PostgresURL(t)
