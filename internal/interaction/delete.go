@@ -28,26 +28,32 @@ func (s *Service) Delete(ctx context.Context, req DeleteRequest) (*store.Version
 		return nil, err
 	}
 	var out *store.Version
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		cur, err := tx.Read(ctx, req.Type, req.ID)
-		switch kindOf(err) {
-		case outcome.Internal:
-			if err != nil {
-				return err
-			}
-		case outcome.NotFound, outcome.Gone:
-			return nil
-		default:
-			return err
-		}
-		if private(cur, req.Type, req.Org) {
-			return privateErr(req.Type, req.ID)
-		}
-		out, err = tx.Delete(ctx, req.Type, req.ID, req.IfMatch)
+	err := s.st.Update(ctx, func(tx store.Tx) (err error) {
+		out, err = deleteTx(ctx, tx, req.Type, req.ID, req.Org, req.IfMatch)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// deleteTx is delete inside a transaction: nil, nil when there was nothing
+// to delete.
+func deleteTx(ctx context.Context, tx store.Tx, typ, id, org, ifMatch string) (*store.Version, error) {
+	cur, err := tx.Read(ctx, typ, id)
+	switch kindOf(err) {
+	case outcome.Internal:
+		if err != nil {
+			return nil, err
+		}
+	case outcome.NotFound, outcome.Gone:
+		return nil, nil
+	default:
+		return nil, err
+	}
+	if private(cur, typ, org) {
+		return nil, privateErr(typ, id)
+	}
+	return tx.Delete(ctx, typ, id, ifMatch)
 }

@@ -122,6 +122,10 @@ type Condition struct {
 // ParseCondition parses the query of If-None-Exist or a conditional URL
 // (without the "Type?" prefix).
 func ParseCondition(query string) (Condition, error) {
+	// ifNoneExist is sometimes written with the type: "Patient?identifier=…".
+	if before, after, ok := strings.Cut(query, "?"); ok && !strings.Contains(before, "=") {
+		query = after
+	}
 	name, value, ok := strings.Cut(query, "=")
 	if !ok || value == "" || strings.ContainsAny(value, "&,") || strings.Contains(name, ":") {
 		return Condition{}, outcome.New(outcome.NotSupported, "not-supported",

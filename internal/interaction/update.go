@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
 )
@@ -51,37 +52,43 @@ func (s *Service) Update(ctx context.Context, req UpdateRequest) (*UpdateResult,
 			fmt.Sprintf("the resource's id %q differs from the id in the URL %q", id, req.ID), req.Type+".id")
 	}
 	out := &UpdateResult{}
-	err = s.st.Update(ctx, func(tx store.Tx) error {
-		cur, err := tx.Read(ctx, req.Type, req.ID)
-		switch kindOf(err) {
-		case outcome.Internal:
-			if err != nil {
-				return err
-			}
-			if private(cur, req.Type, req.Org) {
-				return privateErr(req.Type, req.ID)
-			}
-		case outcome.Gone:
-			// A deleted resource is revived; its owner was recorded on
-			// the tombstone, which the store keeps in history.
-			h, err := tx.History(ctx, store.HistoryQuery{Type: req.Type, ID: req.ID, Count: 1})
-			if err != nil {
-				return err
-			}
-			if len(h.Versions) == 1 && private(h.Versions[0], req.Type, req.Org) {
-				return privateErr(req.Type, req.ID)
-			}
-		case outcome.NotFound:
-			out.Created = true
-		default:
-			return err
-		}
-		v, err := tx.Put(ctx, store.Write{Resource: res, Org: owner(req.Type, req.Org), IfMatch: req.IfMatch})
-		out.Version = v
+	err = s.st.Update(ctx, func(tx store.Tx) (err error) {
+		out.Version, out.Created, err = updateTx(ctx, tx, req.Type, req.ID, res, req.Org, req.IfMatch)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// updateTx is update inside a transaction; res's id is id.
+func updateTx(ctx context.Context, tx store.Tx, typ, id string, res *fhir.Value, org, ifMatch string) (*store.Version, bool, error) {
+	created := false
+	cur, err := tx.Read(ctx, typ, id)
+	switch kindOf(err) {
+	case outcome.Internal:
+		if err != nil {
+			return nil, false, err
+		}
+		if private(cur, typ, org) {
+			return nil, false, privateErr(typ, id)
+		}
+	case outcome.Gone:
+		// A deleted resource is revived; its owner was recorded on the
+		// tombstone, which the store keeps in history.
+		h, err := tx.History(ctx, store.HistoryQuery{Type: typ, ID: id, Count: 1})
+		if err != nil {
+			return nil, false, err
+		}
+		if len(h.Versions) == 1 && private(h.Versions[0], typ, org) {
+			return nil, false, privateErr(typ, id)
+		}
+	case outcome.NotFound:
+		created = true
+	default:
+		return nil, false, err
+	}
+	v, err := tx.Put(ctx, store.Write{Resource: res, Org: owner(typ, org), IfMatch: ifMatch})
+	return v, created, err
 }

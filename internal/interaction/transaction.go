@@ -1,0 +1,482 @@
+package interaction
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store"
+)
+
+// BundleRequest is a batch or transaction: POST [base] with a Bundle of
+// type batch or transaction.
+// https://hl7.org/fhir/R4/http.html#transaction
+type BundleRequest struct {
+	Body []byte
+	Org  string // the organization making the writes
+}
+
+// EntryResult is the outcome of one entry, in the order of the request's
+// entries (Bundle.entry.response).
+type EntryResult struct {
+	Status   string         // "201 Created", "200 OK", "204 No Content", or a batch entry's error status
+	Location string         // Type/id/_history/vid for writes
+	Version  *store.Version // the version written or read; nil for an empty delete or an error
+	Err      *outcome.Error // a failed batch entry
+}
+
+// BundleResult is the outcome of a batch or transaction.
+type BundleResult struct {
+	Type    string // batch-response or transaction-response
+	Entries []EntryResult
+}
+
+// entry is one parsed Bundle.entry.
+type entry struct {
+	index      int
+	fullURL    string
+	res        *fhir.Value // nil for DELETE and GET
+	method     string
+	typ, id    string // from request.url
+	vid        string // GET …/_history/vid
+	cond       string // the criteria of a conditional url (Type?criteria)
+	ifNoneExis string
+	ifMatch    string
+	// target is the resource the entry writes, once known: its type and id.
+	target string
+}
+
+// order is the processing order R4 prescribes: DELETE, POST, PUT/PATCH, GET.
+var order = map[string]int{"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
+
+// Bundle runs a batch or transaction Bundle.
+//
+// Transaction: all or nothing in one store transaction. Entries are
+// processed DELETE → POST → PUT → GET. Every POST gets its id before any
+// resource is written, and every reference to an entry's fullUrl
+// (urn:uuid:…) is rewritten to Type/id in all resources; a conditional
+// reference (Type?identifier=…) is replaced by the one resource it matches.
+// A reference to a urn:uuid that no entry has, a conditional reference that
+// matches none or several resources, or any failing entry fails the whole
+// transaction with nothing written.
+//
+// Batch: each entry on its own, as R4 requires: no reference rewriting, and
+// a failing entry is reported in its response entry while the others
+// proceed.
+func (s *Service) Bundle(ctx context.Context, req BundleRequest) (*BundleResult, error) {
+	bundle, err := s.parse("Bundle", req.Body)
+	if err != nil {
+		return nil, err
+	}
+	btype := bundle.Str("type")
+	if btype != "transaction" && btype != "batch" {
+		return nil, outcome.New(outcome.Invalid, "invalid",
+			fmt.Sprintf("POST [base] takes a Bundle of type batch or transaction, not %q", btype), "Bundle.type")
+	}
+	entries, err := parseEntries(s, bundle)
+	if err != nil {
+		return nil, err
+	}
+	out := &BundleResult{Type: btype + "-response", Entries: make([]EntryResult, len(entries))}
+	sorted := make([]*entry, len(entries))
+	for i := range entries {
+		sorted[i] = &entries[i]
+	}
+	// Stable: entries of one method keep their order.
+	for i := 1; i < len(sorted); i++ {
+		for j := i; j > 0 && order[sorted[j].method] < order[sorted[j-1].method]; j-- {
+			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+		}
+	}
+	if btype == "batch" {
+		for _, e := range sorted {
+			var res EntryResult
+			err := s.st.Update(ctx, func(tx store.Tx) (err error) {
+				res, err = s.runEntry(ctx, tx, e, req.Org)
+				return err
+			})
+			if err != nil {
+				oe := outcome.As(err)
+				res = EntryResult{Status: statusText(oe.Kind.HTTPStatus()), Err: oe}
+			}
+			out.Entries[e.index] = res
+		}
+		return out, nil
+	}
+	err = s.st.Update(ctx, func(tx store.Tx) error {
+		if err := resolve(ctx, tx, entries); err != nil {
+			return err
+		}
+		for _, e := range sorted {
+			res, err := s.runEntry(ctx, tx, e, req.Org)
+			if err != nil {
+				return atEntry(err, e.index)
+			}
+			out.Entries[e.index] = res
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parseEntries reads Bundle.entry; the Bundle is already validated.
+func parseEntries(s *Service, bundle *fhir.Value) ([]entry, error) {
+	list, _ := bundle.Get("entry")
+	var out []entry
+	if list == nil {
+		return nil, nil
+	}
+	for i := range list.Items {
+		item := &list.Items[i]
+		e := entry{index: i, fullURL: item.Str("fullUrl")}
+		req, ok := item.Get("request")
+		if !ok {
+			return nil, atEntry(outcome.New(outcome.Invalid, "required", "an entry needs a request"), i)
+		}
+		e.method = req.Str("method")
+		e.ifNoneExis, e.ifMatch = req.Str("ifNoneExist"), strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(req.Str("ifMatch"), "W/"), `"`), `"`)
+		if _, ok := order[e.method]; !ok {
+			return nil, atEntry(outcome.New(outcome.NotSupported, "not-supported", fmt.Sprintf("request.method %s is not supported in a Bundle yet", e.method)), i)
+		}
+		path, query, _ := strings.Cut(req.Str("url"), "?")
+		parts := strings.Split(strings.Trim(path, "/"), "/")
+		e.typ, e.cond = parts[0], query
+		if err := s.checkType(e.typ); err != nil {
+			return nil, atEntry(err, i)
+		}
+		switch {
+		case len(parts) == 2:
+			e.id = parts[1]
+		case len(parts) == 4 && parts[2] == "_history" && e.method == "GET":
+			e.id, e.vid = parts[1], parts[3]
+		case len(parts) != 1:
+			return nil, atEntry(outcome.New(outcome.NotSupported, "not-supported", fmt.Sprintf("request.url %q is not supported in a Bundle", req.Str("url"))), i)
+		}
+		switch e.method {
+		case "POST":
+			if e.id != "" || e.cond != "" {
+				return nil, atEntry(outcome.New(outcome.Invalid, "invalid", "a POST entry's url is the resource type"), i)
+			}
+		case "PUT", "DELETE":
+			if (e.id == "") == (e.cond == "") {
+				return nil, atEntry(outcome.New(outcome.Invalid, "invalid", "a "+e.method+" entry's url is Type/id or Type?criteria"), i)
+			}
+		case "GET":
+			if e.id == "" {
+				return nil, atEntry(outcome.New(outcome.NotSupported, "not-supported", "search in a Bundle is not supported yet"), i)
+			}
+		}
+		if e.id != "" {
+			if err := checkID(e.id); err != nil {
+				return nil, atEntry(err, i)
+			}
+		}
+		if e.method == "POST" || e.method == "PUT" {
+			res, ok := item.Get("resource")
+			if !ok {
+				return nil, atEntry(outcome.New(outcome.Invalid, "required", "a "+e.method+" entry needs a resource"), i)
+			}
+			if rt := res.ResourceType(); rt != e.typ {
+				return nil, atEntry(outcome.New(outcome.Invalid, "invalid", fmt.Sprintf("the resource is a %s, the url names %s", rt, e.typ)), i)
+			}
+			if e.method == "PUT" && e.id != "" && res.Str("id") != e.id {
+				return nil, atEntry(outcome.New(outcome.Invalid, "invalid", "the resource's id differs from the id in request.url"), i)
+			}
+			e.res = res
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// resolve gives every POST entry its resource (a new id, or the match of its
+// ifNoneExist), every conditional PUT and DELETE its target, and rewrites the
+// references between entries and the conditional references.
+func resolve(ctx context.Context, tx store.Tx, entries []entry) error {
+	ids := map[string]string{} // fullUrl → Type/id
+	for i := range entries {
+		e := &entries[i]
+		switch {
+		case e.method == "POST" && e.ifNoneExis != "":
+			cond, err := ParseCondition(e.ifNoneExis)
+			if err != nil {
+				return atEntry(err, e.index)
+			}
+			refs, err := match(ctx, tx, e.typ, cond)
+			if err != nil {
+				return atEntry(err, e.index)
+			}
+			switch len(refs) {
+			case 0:
+				e.id = store.NewID()
+			case 1:
+				e.id, e.target = refs[0].ID, e.typ+"/"+refs[0].ID // exists: not written
+			default:
+				return atEntry(outcome.New(outcome.Precondition, "duplicate",
+					fmt.Sprintf("ifNoneExist %q matches %d resources", e.ifNoneExis, len(refs))), e.index)
+			}
+		case e.method == "POST":
+			e.id = store.NewID()
+		case e.cond != "":
+			cond, err := ParseCondition(e.cond)
+			if err != nil {
+				return atEntry(err, e.index)
+			}
+			refs, err := match(ctx, tx, e.typ, cond)
+			if err != nil {
+				return atEntry(err, e.index)
+			}
+			switch {
+			case len(refs) == 1:
+				e.id = refs[0].ID
+			case len(refs) > 1:
+				return atEntry(outcome.New(outcome.Precondition, "multiple-matches",
+					fmt.Sprintf("%s?%s matches %d resources", e.typ, e.cond, len(refs))), e.index)
+			case e.method == "PUT":
+				// Conditional update without a match creates.
+				e.id = e.res.Str("id")
+				if e.id == "" {
+					e.id = store.NewID()
+				}
+			}
+		}
+		if e.fullURL != "" && e.id != "" {
+			ids[e.fullURL] = e.typ + "/" + e.id
+		}
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.res == nil {
+			continue
+		}
+		if e.method == "PUT" && e.id != "" {
+			setID(e.res, e.id)
+		}
+		if err := rewrite(ctx, tx, e.res, ids); err != nil {
+			return atEntry(err, e.index)
+		}
+	}
+	return nil
+}
+
+// rewrite replaces, in every Reference.reference of v, a fullUrl of the
+// Bundle by Type/id and a conditional reference by the resource it matches.
+func rewrite(ctx context.Context, tx store.Tx, v *fhir.Value, ids map[string]string) error {
+	switch v.Kind {
+	case fhir.Array:
+		for i := range v.Items {
+			if err := rewrite(ctx, tx, &v.Items[i], ids); err != nil {
+				return err
+			}
+		}
+	case fhir.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			if m.Name == "reference" && m.Value.Kind == fhir.String {
+				ref := m.Value.Text
+				if to, ok := ids[ref]; ok {
+					m.Value.Text = to
+					continue
+				}
+				if strings.HasPrefix(ref, "urn:uuid:") || strings.HasPrefix(ref, "urn:oid:") {
+					return outcome.New(outcome.Invalid, "not-found", fmt.Sprintf("reference %q names no entry of the transaction", ref))
+				}
+				if typ, query, ok := strings.Cut(ref, "?"); ok && !strings.Contains(typ, "/") {
+					cond, err := ParseCondition(query)
+					if err != nil {
+						return err
+					}
+					refs, err := match(ctx, tx, typ, cond)
+					if err != nil {
+						return err
+					}
+					if len(refs) != 1 {
+						return outcome.New(outcome.Precondition, "multiple-matches",
+							fmt.Sprintf("conditional reference %q matches %d resources, not one", ref, len(refs)))
+					}
+					m.Value.Text = typ + "/" + refs[0].ID
+				}
+				continue
+			}
+			if err := rewrite(ctx, tx, &m.Value, ids); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// runEntry performs one entry in tx.
+func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org string) (EntryResult, error) {
+	written := func(v *store.Version, status string) EntryResult {
+		return EntryResult{Status: status, Version: v, Location: v.Type + "/" + v.ID + "/_history/" + v.VersionID}
+	}
+	switch e.method {
+	case "DELETE":
+		id := e.id
+		if e.cond != "" && id == "" {
+			cond, err := ParseCondition(e.cond)
+			if err != nil {
+				return EntryResult{}, err
+			}
+			refs, err := match(ctx, tx, e.typ, cond)
+			if err != nil {
+				return EntryResult{}, err
+			}
+			switch len(refs) {
+			case 0:
+				return EntryResult{Status: "204 No Content"}, nil
+			case 1:
+				id = refs[0].ID
+			default:
+				return EntryResult{}, outcome.New(outcome.Precondition, "multiple-matches",
+					fmt.Sprintf("%s?%s matches %d resources", e.typ, e.cond, len(refs)))
+			}
+		}
+		v, err := deleteTx(ctx, tx, e.typ, id, org, e.ifMatch)
+		if err != nil {
+			return EntryResult{}, err
+		}
+		return EntryResult{Status: "204 No Content", Version: v}, nil
+	case "POST":
+		if e.target != "" { // ifNoneExist matched (transaction)
+			v, err := tx.Read(ctx, e.typ, e.id)
+			if err != nil {
+				return EntryResult{}, err
+			}
+			return written(v, "200 OK"), nil
+		}
+		var cond Condition
+		if e.ifNoneExis != "" {
+			var err error
+			if cond, err = ParseCondition(e.ifNoneExis); err != nil {
+				return EntryResult{}, err
+			}
+		}
+		v, existing, err := createTx(ctx, tx, e.typ, e.id, e.res, org, e.ifNoneExis, cond)
+		if err != nil {
+			return EntryResult{}, err
+		}
+		if existing {
+			return written(v, "200 OK"), nil
+		}
+		return written(v, "201 Created"), nil
+	case "PUT":
+		id := e.id
+		if id == "" { // batch: conditional update resolved here
+			cond, err := ParseCondition(e.cond)
+			if err != nil {
+				return EntryResult{}, err
+			}
+			refs, err := match(ctx, tx, e.typ, cond)
+			if err != nil {
+				return EntryResult{}, err
+			}
+			switch len(refs) {
+			case 0:
+				if id = e.res.Str("id"); id == "" {
+					id = store.NewID()
+				}
+			case 1:
+				id = refs[0].ID
+			default:
+				return EntryResult{}, outcome.New(outcome.Precondition, "multiple-matches",
+					fmt.Sprintf("%s?%s matches %d resources", e.typ, e.cond, len(refs)))
+			}
+			setID(e.res, id)
+		}
+		v, created, err := updateTx(ctx, tx, e.typ, id, e.res, org, e.ifMatch)
+		if err != nil {
+			return EntryResult{}, err
+		}
+		if created {
+			return written(v, "201 Created"), nil
+		}
+		return written(v, "200 OK"), nil
+	case "GET":
+		var v *store.Version
+		var err error
+		if e.vid != "" {
+			v, err = tx.VRead(ctx, e.typ, e.id, e.vid)
+		} else {
+			v, err = tx.Read(ctx, e.typ, e.id)
+		}
+		if err != nil {
+			return EntryResult{}, err
+		}
+		return EntryResult{Status: "200 OK", Version: v}, nil
+	}
+	return EntryResult{}, outcome.Errorf(outcome.NotSupported, "request.method %s", e.method)
+}
+
+// atEntry locates err at Bundle.entry[i].
+func atEntry(err error, i int) error {
+	oe := outcome.As(err)
+	loc := fmt.Sprintf("Bundle.entry[%d]", i)
+	issues := make([]outcome.Issue, len(oe.Issues))
+	for j, is := range oe.Issues {
+		is.Expression = append([]string{loc}, is.Expression...)
+		issues[j] = is
+	}
+	return &outcome.Error{Kind: oe.Kind, Issues: issues, Err: oe.Err}
+}
+
+// statusText is "404 Not Found" for 404: Bundle.entry.response.status.
+func statusText(code int) string {
+	return fmt.Sprintf("%d %s", code, statusNames[code])
+}
+
+var statusNames = map[int]string{400: "Bad Request", 404: "Not Found", 409: "Conflict", 410: "Gone",
+	412: "Precondition Failed", 413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error",
+	501: "Not Implemented", 403: "Forbidden", 401: "Unauthorized", 406: "Not Acceptable", 415: "Unsupported Media Type"}
+
+// Marshal renders the result as a Bundle (batch-response or
+// transaction-response). Each response entry carries status, location, etag
+// and lastModified, and, for a failed batch entry, its OperationOutcome.
+func (r *BundleResult) Marshal() []byte {
+	var b strings.Builder
+	str := func(s string) { b.WriteString(quote(s)) }
+	b.WriteString(`{"resourceType":"Bundle","type":`)
+	str(r.Type)
+	b.WriteString(`,"entry":[`)
+	for i, e := range r.Entries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"response":{"status":`)
+		str(e.Status)
+		if e.Location != "" {
+			b.WriteString(`,"location":`)
+			str(e.Location)
+		}
+		if e.Version != nil {
+			b.WriteString(`,"etag":`)
+			str(`W/"` + e.Version.VersionID + `"`)
+			b.WriteString(`,"lastModified":`)
+			str(e.Version.LastUpdated.Format(store.TimeFormat))
+		}
+		if e.Err != nil {
+			b.WriteString(`,"outcome":`)
+			b.Write(e.Err.OperationOutcome())
+		}
+		b.WriteString(`}`)
+		if e.Status == "200 OK" && e.Version != nil && e.Location == "" && e.Version.Body != nil {
+			b.WriteString(`,"resource":`) // a GET entry answers with the resource
+			b.Write(e.Version.Body)
+		}
+		b.WriteString(`}`)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// quote returns s as a JSON string.
+func quote(s string) string {
+	v := fhir.Value{Kind: fhir.String, Text: s}
+	return string(v.Marshal())
+}
