@@ -65,6 +65,8 @@ type Extractor struct {
 	byType map[string][]*param
 	byURL  map[string]*spec.SearchParam
 	env    fhirpath.Env
+	// evaluateAll turns off the heads shortcut; tests compare both ways.
+	evaluateAll bool
 }
 
 // param is one SearchParameter as it applies to one resource type.
@@ -72,13 +74,15 @@ type param struct {
 	code       string
 	typ        string
 	expr       *fhirpath.Expression
+	heads      []string // see pathHeads; nil: always evaluate
 	components []component
 }
 
 type component struct {
-	code string
-	typ  string
-	expr *fhirpath.Expression
+	code  string
+	typ   string
+	expr  *fhirpath.Expression
+	heads []string
 }
 
 // New compiles the SearchParameters of s (R4's ~1,400) for every resource
@@ -180,7 +184,7 @@ func (x *Extractor) add(sp spec.SearchParam) error {
 		if err != nil {
 			return outcome.Errorf(outcome.Invalid, "SearchParameter %s (%s): %v", sp.Code, rt, err)
 		}
-		p := &param{code: sp.Code, typ: sp.Type, expr: expr}
+		p := &param{code: sp.Code, typ: sp.Type, expr: expr, heads: pathHeads(src, rt)}
 		if sp.Type == "composite" {
 			for _, c := range sp.Component {
 				def := x.byURL[c.Definition]
@@ -191,7 +195,7 @@ func (x *Extractor) add(sp spec.SearchParam) error {
 				if err != nil {
 					return outcome.Errorf(outcome.Invalid, "SearchParameter %s: component %s: %v", sp.Code, def.Code, err)
 				}
-				p.components = append(p.components, component{code: def.Code, typ: def.Type, expr: ce})
+				p.components = append(p.components, component{code: def.Code, typ: def.Type, expr: ce, heads: pathHeads(c.Expression, "")})
 			}
 		}
 		ps := append(x.byType[rt], p)
@@ -241,6 +245,9 @@ func (x *Extractor) Extract(resource *fhir.Value) (Entries, error) {
 	}
 	root := fhirpath.Collection{fhirpath.ResourceNode(x.spec, resource)}
 	for _, p := range params {
+		if p.heads != nil && !x.evaluateAll && !hasAny(resource, p.heads) {
+			continue
+		}
 		items, err := p.expr.Evaluate(&x.env, root)
 		if err != nil {
 			return e, outcome.Errorf(outcome.Invalid, "index: %s.%s: %v", rt, p.code, err)
@@ -360,24 +367,44 @@ func splitUnion(expr string) []string {
 // component expression is evaluated on the value, and each combination of
 // the components' rows is one Composite row.
 func (x *Extractor) composite(e *Entries, p *param, items fhirpath.Collection) error {
+	vals := make([]fhirpath.Collection, len(p.components))
 	for _, it := range items {
-		parts := make([][]Part, len(p.components))
+		// Evaluate every component before building any row: most
+		// composites of a resource have an empty component (an Observation
+		// has one value type), and then there is no tuple at all.
+		complete := true
 		for i, c := range p.components {
-			vals, err := c.expr.Evaluate(&x.env, fhirpath.Collection{it})
+			if n, ok := it.(*fhirpath.Node); ok && c.heads != nil && !x.evaluateAll {
+				if v := n.Value(); v != nil && v.Kind == fhir.Object && !hasAny(v, c.heads) {
+					complete = false
+					break
+				}
+			}
+			var err error
+			vals[i], err = c.expr.Evaluate(&x.env, fhirpath.Collection{it})
 			if err != nil {
 				return fmt.Errorf("component %s: %w", c.code, err)
 			}
-			var scratch Entries
-			for _, v := range vals {
-				x.addItem(&scratch, c.typ, c.code, v)
-			}
-			parts[i] = scratch.parts()
-			if len(parts[i]) == 0 {
-				parts = nil
+			if len(vals[i]) == 0 {
+				complete = false
 				break
 			}
 		}
-		if parts == nil {
+		if !complete {
+			continue
+		}
+		parts := make([][]Part, len(p.components))
+		for i, c := range p.components {
+			var scratch Entries
+			for _, v := range vals[i] {
+				x.addItem(&scratch, c.typ, c.code, v)
+			}
+			if parts[i] = scratch.parts(); len(parts[i]) == 0 {
+				complete = false
+				break
+			}
+		}
+		if !complete {
 			continue
 		}
 		n := 0

@@ -2,6 +2,8 @@ package index
 
 import (
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/continuum-ehr/continuum/internal/fhir"
@@ -23,11 +25,26 @@ type Number struct {
 // unit of its last digit on either side. ok is false when s is not a
 // decimal.
 func NumberRange(s string) (low, high float64, ok bool) {
-	d, _, err := apd.NewFromString(s)
-	if err != nil || d.Form != apd.Finite {
+	// The exponent of the last digit, read from the literal: digits after
+	// the point, less an exponent part (1.5e2 has last digit 10^1).
+	mant, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
+	e := 0
+	if hasExp {
+		n, err := strconv.Atoi(exp)
+		if err != nil || n > 400 || n < -400 {
+			return 0, 0, false
+		}
+		e = n
+	}
+	if _, frac, ok := strings.Cut(mant, "."); ok {
+		e -= len(frac)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0, 0, false
 	}
-	return decimalRange(d)
+	half := 0.5 * math.Pow10(e)
+	return v - half, v + half, true
 }
 
 func decimalRange(d *apd.Decimal) (low, high float64, ok bool) {

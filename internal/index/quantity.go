@@ -69,13 +69,13 @@ func appendQuantities(out []Quantity, param string, it fhirpath.Item) []Quantity
 		}
 		if hi, ok := v.Get("high"); ok && hi.Kind == fhir.Object {
 			if _, h, ok := NumberRange(numText(hi)); ok {
-				high, found = exactFloat(numText(hi), h), true
-				if !found || sys == "" && code == "" && unit == "" {
+				high = exactFloat(numText(hi), h)
+				if sys == "" && code == "" && unit == "" {
 					sys, code, unit = hi.Str("system"), hi.Str("code"), hi.Str("unit")
 				}
 			}
 		}
-		if found {
+		if found || !math.IsInf(high, 1) {
 			out = append(out, newQuantity(param, "", low, high, sys, code, unit))
 		}
 		return out
@@ -163,8 +163,8 @@ func CanonicalUnit(code string) (canonical string, convert func(float64) float64
 		return "", nil, false
 	}
 	var b strings.Builder
-	for _, base := range baseUnits {
-		e := dims[base]
+	for i, base := range baseUnits {
+		e := dims[i]
 		if e == 0 {
 			continue
 		}
@@ -183,41 +183,56 @@ func CanonicalUnit(code string) (canonical string, convert func(float64) float64
 }
 
 // baseUnits orders the canonical form.
-var baseUnits = []string{"g", "L", "m", "s", "mol", "eq", "Pa", "kat", "[IU]", "%"}
+var baseUnits = [...]string{"g", "L", "m", "s", "mol", "eq", "Pa", "kat", "[IU]", "%"}
+
+// Indexes into baseUnits.
+const (
+	baseNone = iota - 1
+	baseG
+	baseL
+	baseM
+	baseS
+	baseMol
+	baseEq
+	basePa
+	baseKat
+	baseIU
+	basePercent
+)
 
 type unitDef struct {
 	factor float64
-	base   string // "" for dimensionless
-	exp    int    // power of base the unit is (m2 is m with exp 2 — only via exponents)
+	base   int // index into baseUnits, baseNone for dimensionless
+	exp    int // power of base the unit is (m2 is m with exp 2 — only via exponents)
 	metric bool
 }
 
 var unitAtoms = map[string]unitDef{
-	"g":       {1, "g", 1, true},
-	"L":       {1, "L", 1, true},
-	"l":       {1, "L", 1, true},
-	"m":       {1, "m", 1, true},
-	"s":       {1, "s", 1, true},
-	"mol":     {1, "mol", 1, true},
-	"eq":      {1, "eq", 1, true},
-	"Pa":      {1, "Pa", 1, true},
-	"kat":     {1, "kat", 1, true},
-	"Hz":      {1, "s", -1, true},
-	"m[Hg]":   {133322.387415, "Pa", 1, true},
-	"min":     {60, "s", 1, false},
-	"h":       {3600, "s", 1, false},
-	"d":       {86400, "s", 1, false},
-	"wk":      {604800, "s", 1, false},
-	"a":       {31557600, "s", 1, false},
-	"mo":      {2629800, "s", 1, false},
-	"[lb_av]": {453.59237, "g", 1, false},
-	"[oz_av]": {28.349523125, "g", 1, false},
-	"[in_i]":  {0.0254, "m", 1, false},
-	"[ft_i]":  {0.3048, "m", 1, false},
-	"%":       {1, "%", 1, false},
-	"[iU]":    {1, "[IU]", 1, true},
-	"[IU]":    {1, "[IU]", 1, true},
-	"1":       {1, "", 0, false},
+	"g":       {1, baseG, 1, true},
+	"L":       {1, baseL, 1, true},
+	"l":       {1, baseL, 1, true},
+	"m":       {1, baseM, 1, true},
+	"s":       {1, baseS, 1, true},
+	"mol":     {1, baseMol, 1, true},
+	"eq":      {1, baseEq, 1, true},
+	"Pa":      {1, basePa, 1, true},
+	"kat":     {1, baseKat, 1, true},
+	"Hz":      {1, baseS, -1, true},
+	"m[Hg]":   {133322.387415, basePa, 1, true},
+	"min":     {60, baseS, 1, false},
+	"h":       {3600, baseS, 1, false},
+	"d":       {86400, baseS, 1, false},
+	"wk":      {604800, baseS, 1, false},
+	"a":       {31557600, baseS, 1, false},
+	"mo":      {2629800, baseS, 1, false},
+	"[lb_av]": {453.59237, baseG, 1, false},
+	"[oz_av]": {28.349523125, baseG, 1, false},
+	"[in_i]":  {0.0254, baseM, 1, false},
+	"[ft_i]":  {0.3048, baseM, 1, false},
+	"%":       {1, basePercent, 1, false},
+	"[iU]":    {1, baseIU, 1, true},
+	"[IU]":    {1, baseIU, 1, true},
+	"1":       {1, baseNone, 0, false},
 }
 
 var unitPrefixes = []struct {
@@ -229,12 +244,12 @@ var unitPrefixes = []struct {
 }
 
 // parseUnit reads term ('.' term | '/' term)*, with a leading '/' allowed.
-func parseUnit(code string) (float64, map[string]int, bool) {
+func parseUnit(code string) (float64, [len(baseUnits)]int, bool) {
+	var dims [len(baseUnits)]int
 	if code == "" || len(code) > 64 {
-		return 0, nil, false
+		return 0, dims, false
 	}
 	factor := 1.0
-	dims := map[string]int{}
 	sign := 1
 	i := 0
 	if code[0] == '/' {
@@ -246,7 +261,7 @@ func parseUnit(code string) (float64, map[string]int, bool) {
 			if code[j] == '{' {
 				k := strings.IndexByte(code[j:], '}')
 				if k < 0 {
-					return 0, nil, false
+					return 0, dims, false
 				}
 				j += k
 			}
@@ -254,10 +269,10 @@ func parseUnit(code string) (float64, map[string]int, bool) {
 		}
 		f, base, exp, ok := parseTerm(code[i:j])
 		if !ok {
-			return 0, nil, false
+			return 0, dims, false
 		}
 		factor *= math.Pow(f, float64(sign))
-		if base != "" {
+		if base >= 0 {
 			dims[base] += sign * exp
 		}
 		if j == len(code) {
@@ -274,19 +289,19 @@ func parseUnit(code string) (float64, map[string]int, bool) {
 
 // parseTerm reads one unit term: an annotation, a power of ten (10*3), or a
 // prefixed atom with an optional integer exponent.
-func parseTerm(t string) (factor float64, base string, exp int, ok bool) {
+func parseTerm(t string) (factor float64, base int, exp int, ok bool) {
 	if i := strings.IndexByte(t, '{'); i >= 0 {
 		t = t[:i] // annotations do not change the unit
 		if t == "" {
-			return 1, "", 0, true
+			return 1, baseNone, 0, true
 		}
 	}
 	if rest, ok := strings.CutPrefix(t, "10*"); ok {
 		n, err := strconv.Atoi(rest)
 		if err != nil || n < -24 || n > 24 {
-			return 0, "", 0, false
+			return 0, baseNone, 0, false
 		}
-		return math.Pow10(n), "", 0, true
+		return math.Pow10(n), baseNone, 0, true
 	}
 	// Trailing integer exponent (m2, s-1, cm3).
 	e := 1
@@ -300,12 +315,12 @@ func parseTerm(t string) (factor float64, base string, exp int, ok bool) {
 	if k < len(t) && k > 0 {
 		n, err := strconv.Atoi(t[k:])
 		if err != nil || n == 0 || n > 9 || n < -9 {
-			return 0, "", 0, false
+			return 0, baseNone, 0, false
 		}
 		e, t = n, t[:k]
 	}
 	if t == "" {
-		return 0, "", 0, false
+		return 0, baseNone, 0, false
 	}
 	if d, ok := unitAtoms[t]; ok {
 		return math.Pow(d.factor, float64(e)), d.base, d.exp * e, true
@@ -317,5 +332,5 @@ func parseTerm(t string) (factor float64, base string, exp int, ok bool) {
 			}
 		}
 	}
-	return 0, "", 0, false
+	return 0, baseNone, 0, false
 }
