@@ -3,6 +3,7 @@ package index
 import (
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/fhir/fhirpath"
+	"github.com/continuum-ehr/continuum/internal/search"
 )
 
 // String is one row of a string parameter
@@ -11,13 +12,13 @@ import (
 // :contains a substring match on it, :exact an equality on ExactHash.
 type String struct {
 	Param      string
-	Normalized string // NormalizeString(Exact)
+	Normalized string // search.NormalizeString(Exact): the query side folds alike
 	Exact      string
 	ExactHash  int64 // StringExactHash(Param, Exact)
 }
 
 func newString(param, s string) String {
-	return String{Param: param, Normalized: NormalizeString(s), Exact: s, ExactHash: StringExactHash(param, s)}
+	return String{Param: param, Normalized: search.NormalizeString(s), Exact: s, ExactHash: StringExactHash(param, s)}
 }
 
 // humanNameParts and addressParts are the parts of a HumanName and an

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"strconv"
+
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/fhir/fhirpath"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
@@ -18,7 +20,7 @@ type Token struct {
 	Code   string
 	// Text is the human text that :text searches
 	// (CodeableConcept.text, Coding.display, Identifier.type.text), as
-	// written; search folds it with NormalizeString.
+	// written; the store folds it with search.NormalizeString.
 	Text string
 	// TypeSystem and TypeCode are an Identifier's type, for :of-type.
 	TypeSystem, TypeCode string
@@ -178,18 +180,11 @@ func itemString(it fhirpath.Item) string {
 	case fhirpath.Boolean:
 		return boolText(bool(v))
 	case fhirpath.Integer:
-		return itoa64(int64(v))
+		return strconv.FormatInt(int64(v), 10)
 	case fhirpath.Decimal:
 		return v.String()
 	case fhirpath.DateTime:
 		return v.String()
 	}
 	return ""
-}
-
-func itoa64(n int64) string {
-	if n < 0 {
-		return "-" + itoa(int(-n))
-	}
-	return itoa(int(n))
 }
