@@ -286,7 +286,7 @@ func escape(s string) string { return escapeOnly(s, `,$|\`) }
 
 // escapeOnly escapes the characters of special.
 func escapeOnly(s, special string) string {
-	if strings.IndexAny(s, special) < 0 {
+	if !strings.ContainsAny(s, special) {
 		return s
 	}
 	var b strings.Builder
