@@ -15,8 +15,11 @@ type Store interface {
 	// View runs fn in a read-only transaction that sees one snapshot.
 	View(ctx context.Context, fn func(tx ReadTx) error) error
 	// Update runs fn in a read-write transaction. Updates run one at a time;
-	// the transaction commits if fn returns nil and writes nothing otherwise.
-	// The error returned is fn's, or an *outcome.Error from the store.
+	// the transaction commits if fn returns nil and writes nothing otherwise
+	// (a panic in fn rolls back and is re-raised in the caller). The error
+	// returned is fn's, or an *outcome.Error from the store. fn must not call
+	// Update (it would wait for itself) and must not keep tx after it
+	// returns.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// Close releases the store's connections. Transactions still running
 	// fail.

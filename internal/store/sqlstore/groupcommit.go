@@ -37,6 +37,11 @@ type writeRes struct {
 //
 // Each callback still gets its own commit sequence number; all of a group
 // become visible at once, in sequence order.
+//
+// What a group shares: if the transaction itself breaks — the commit fails,
+// or on PostgreSQL a callback's context is canceled mid-statement, which
+// makes pgx drop the connection — every callback of the group fails. None is
+// ever reported committed when it was not.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan writeRes, 1)}
 	select {
