@@ -10,6 +10,9 @@ import (
 // BenchmarkExtract measures full extraction (every SearchParameter of the
 // type, rows and hashes) of a typical Synthea Observation and Patient,
 // parsed beforehand: the cost the store pays per resource at write time.
+// Parse/<type> decodes the same resource with fhir.Parse, a baseline from
+// the same run: this machine is shared and noisy, so compare the ratio
+// (benchmarks.md).
 func BenchmarkExtract(b *testing.B) {
 	bundles := syntheaBundles(b, 1)
 	first := map[string]*fhir.Value{}
@@ -44,6 +47,15 @@ func BenchmarkExtract(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(e.Len()), "rows/op")
+		})
+		raw := r.Marshal()
+		b.Run("Parse/"+rt, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fhir.Parse(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

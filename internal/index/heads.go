@@ -77,6 +77,16 @@ func branchHead(b, typeName string) (string, bool) {
 		s = s[end+1:]
 	} else if head == "" || strings.HasPrefix(s, "(") {
 		return "", false // a function, not an element
+	} else if len(s) > 1 && s[0] == '.' && isLetter(s[1]) {
+		// A second plain step narrows the head: Resource.meta.security
+		// is skipped when meta has no security.
+		rest := s
+		s = s[1:]
+		if second := ident(); second != "" && !strings.HasPrefix(s, "(") {
+			head += "." + second
+		} else {
+			s = rest
+		}
 	}
 	for s != "" {
 		switch {
@@ -147,16 +157,50 @@ func closing(s string) int {
 
 // hasAny reports whether object v has a member for one of the heads: the
 // element itself, a typed form of a choice element (value → valueQuantity)
-// or a primitive's "_name" companion.
+// or a primitive's "_name" companion. A two-step head ("meta.security")
+// also needs the second step in the first one's object (or in one of its
+// array's objects).
 func hasAny(v *fhir.Value, heads []string) bool {
-	for i := range v.Members {
-		name := v.Members[i].Name
-		name = strings.TrimPrefix(name, "_")
-		for _, h := range heads {
-			if strings.HasPrefix(name, h) && (len(name) == len(h) || name[len(h)] >= 'A' && name[len(h)] <= 'Z') {
+	for _, h := range heads {
+		first, second, two := strings.Cut(h, ".")
+		for i := range v.Members {
+			if !memberIs(v.Members[i].Name, first) {
+				continue
+			}
+			if !two {
 				return true
+			}
+			m := &v.Members[i].Value
+			if m.Kind == fhir.Object && hasMember(m, second) {
+				return true
+			}
+			if m.Kind == fhir.Array {
+				for j := range m.Items {
+					if m.Items[j].Kind == fhir.Object && hasMember(&m.Items[j], second) {
+						return true
+					}
+				}
+			}
+			if m.Kind != fhir.Object && m.Kind != fhir.Array {
+				return true // unexpected shape: let the engine decide
 			}
 		}
 	}
 	return false
+}
+
+func hasMember(v *fhir.Value, name string) bool {
+	for i := range v.Members {
+		if memberIs(v.Members[i].Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// memberIs reports whether JSON member name is element h: h itself, "_h",
+// or a choice form hType.
+func memberIs(name, h string) bool {
+	name = strings.TrimPrefix(name, "_")
+	return strings.HasPrefix(name, h) && (len(name) == len(h) || name[len(h)] >= 'A' && name[len(h)] <= 'Z')
 }
