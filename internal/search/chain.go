@@ -14,9 +14,9 @@ import (
 // (subject:Patient.name) the chain continues on that type, which must be a
 // target of the parameter. Without one the chain is expanded over every
 // target type that defines the next parameter, and the resource matches
-// when any of them does. R4 says a server SHOULD reject a chain whose
-// parameter has different types on different targets; such chains are
-// rejected with a hint to name the type.
+// when any of them does. When the next parameter has different types on
+// different targets the chain is rejected, as R4 advises, with a hint to
+// name the type.
 func (p *parser) chain(sp *spec.SearchParam, mod, rest, v string, depth int) (*Filter, *problem) {
 	if depth+1 > p.opts.MaxDepth {
 		return nil, &problem{code: "too-costly", msg: fmt.Sprintf("chains and _has may nest at most %d deep", p.opts.MaxDepth)}

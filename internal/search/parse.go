@@ -107,6 +107,12 @@ type Query struct {
 //   - a chain: Param is a reference parameter and Chain holds, per target
 //     type, the filter the referenced resource must match (ORed);
 //   - a reverse chain (_has): Has holds the filter.
+//
+// In a system search over several types (_type) Param is the definition on
+// the first type; the registry gives the others (Registry.Lookup), and Parse
+// has checked that they share the code and the parameter type.
+//
+// Values, and the decimals inside them, are shared and read-only.
 type Filter struct {
 	Param    *spec.SearchParam
 	Modifier string // one of the Mod* constants, or ""
@@ -241,9 +247,9 @@ func (r *Registry) Parse(resourceType string, query url.Values, opts Options) (*
 		}
 		for _, v := range values {
 			if v == "" {
-				// An empty value is the parameter's absence
-				// (https://hl7.org/fhir/R4/search.html#errors: servers
-				// ignore empty parameters).
+				// An empty value is read as the parameter's absence, as
+				// most servers do: HTML forms submit empty fields, and an
+				// empty value selects nothing a client could mean.
 				continue
 			}
 			if nfilters++; nfilters > opts.MaxValues {

@@ -295,3 +295,32 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestCustomDefinitionErrors covers the error paths only custom
+// SearchParameters can reach.
+func TestCustomDefinitionErrors(t *testing.T) {
+	s := spec.R4()
+	r := search.NewRegistry(s,
+		spec.SearchParam{URL: "http://example.org/sp/a", Code: "a", Base: []string{"Patient"}, Type: "composite", Expression: "Patient",
+			Component: []spec.ParamComponent{{Definition: "http://example.org/sp/nonesuch", Expression: "x"}}},
+		spec.SearchParam{URL: "http://example.org/sp/b", Code: "b", Base: []string{"Patient"}, Type: "composite", Expression: "Patient",
+			Component: []spec.ParamComponent{{Definition: "http://example.org/sp/c", Expression: "x"}}},
+		spec.SearchParam{URL: "http://example.org/sp/c", Code: "c", Base: []string{"Patient"}, Type: "composite", Expression: "Patient",
+			Component: []spec.ParamComponent{{Definition: "http://hl7.org/fhir/SearchParameter/clinical-code", Expression: "x"}}},
+		spec.SearchParam{URL: "http://example.org/sp/d", Code: "d", Base: []string{"Patient"}, Type: "fancy", Expression: "Patient.x"},
+		spec.SearchParam{URL: "http://example.org/sp/e", Code: "e", Base: []string{"Patient"}, Type: "special", Expression: "Patient.x"},
+	)
+	for _, tc := range []struct{ query, code, want string }{
+		{"a=1", "not-supported", "component http://example.org/sp/nonesuch of a is not defined"},
+		{"b=1", "value", "nested composite"},
+		{"d=1", "value", `parameter type "fancy" is not supported`},
+		{"e=1", "not-supported", `special parameter "e" is not supported`},
+	} {
+		query, _ := url.ParseQuery(tc.query)
+		_, err := r.Parse("Patient", query, search.Options{Strict: true})
+		oe := outcome.As(err)
+		if oe == nil || len(oe.Issues) != 1 || oe.Issues[0].Code != tc.code || !strings.Contains(oe.Issues[0].Diagnostics, tc.want) {
+			t.Errorf("%s: got %v, want %s %q", tc.query, err, tc.code, tc.want)
+		}
+	}
+}
