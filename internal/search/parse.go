@@ -451,9 +451,9 @@ func (p *parser) value(f *Filter, s string) (Value, error) {
 	sp := f.Param
 	switch sp.Type {
 	case TypeNumber:
-		return parseNumber(s)
+		return checkComparator(sp)(parseNumber(s))
 	case TypeDate:
-		return parseDate(s, p.opts.Location)
+		return checkComparator(sp)(parseDate(s, p.opts.Location))
 	case TypeString:
 		return parseString(s)
 	case TypeToken:
@@ -465,7 +465,7 @@ func (p *parser) value(f *Filter, s string) (Value, error) {
 		}
 		return parseReference(s, sp.Target, f.TargetType, p.isType)
 	case TypeQuantity:
-		return parseQuantity(s)
+		return checkComparator(sp)(parseQuantity(s))
 	case TypeURI:
 		return parseURI(s)
 	case TypeComposite:
@@ -497,6 +497,30 @@ func (p *parser) value(f *Filter, s string) (Value, error) {
 		return parseNear(s)
 	}
 	return nil, errorf("parameter type %q is not supported", sp.Type)
+}
+
+// checkComparator rejects a prefix the definition does not list in its
+// comparators (SearchParameter.comparator). R4's own definitions list all
+// nine; a custom one may allow fewer. No list means no restriction.
+func checkComparator(sp *spec.SearchParam) func(Value, error) (Value, error) {
+	return func(v Value, err error) (Value, error) {
+		if err != nil || len(sp.Comparator) == 0 {
+			return v, err
+		}
+		var prefix Prefix
+		switch v := v.(type) {
+		case NumberValue:
+			prefix = v.Prefix
+		case DateValue:
+			prefix = v.Prefix
+		case QuantityValue:
+			prefix = v.Prefix
+		}
+		if !slices.Contains(sp.Comparator, string(prefix)) {
+			return nil, errorf("%s does not take the prefix %s (it takes %s)", sp.Code, prefix, strings.Join(sp.Comparator, ", "))
+		}
+		return v, nil
+	}
 }
 
 func (p *parser) isType(s string) bool {

@@ -309,12 +309,15 @@ func TestCustomDefinitionErrors(t *testing.T) {
 			Component: []spec.ParamComponent{{Definition: "http://hl7.org/fhir/SearchParameter/clinical-code", Expression: "x"}}},
 		spec.SearchParam{URL: "http://example.org/sp/d", Code: "d", Base: []string{"Patient"}, Type: "fancy", Expression: "Patient.x"},
 		spec.SearchParam{URL: "http://example.org/sp/e", Code: "e", Base: []string{"Patient"}, Type: "special", Expression: "Patient.x"},
+		spec.SearchParam{URL: "http://example.org/sp/f", Code: "f", Base: []string{"Patient"}, Type: "date", Expression: "Patient.x",
+			Comparator: []string{"eq", "ge"}},
 	)
 	for _, tc := range []struct{ query, code, want string }{
 		{"a=1", "not-supported", "component http://example.org/sp/nonesuch of a is not defined"},
 		{"b=1", "value", "nested composite"},
 		{"d=1", "value", `parameter type "fancy" is not supported`},
 		{"e=1", "not-supported", `special parameter "e" is not supported`},
+		{"f=lt2020", "value", "f does not take the prefix lt (it takes eq, ge)"},
 	} {
 		query, _ := url.ParseQuery(tc.query)
 		_, err := r.Parse("Patient", query, search.Options{Strict: true})
@@ -322,5 +325,53 @@ func TestCustomDefinitionErrors(t *testing.T) {
 		if oe == nil || len(oe.Issues) != 1 || oe.Issues[0].Code != tc.code || !strings.Contains(oe.Issues[0].Diagnostics, tc.want) {
 			t.Errorf("%s: got %v, want %s %q", tc.query, err, tc.code, tc.want)
 		}
+	}
+}
+
+// TestEveryR4Parameter parses a typical value, :missing and a chain or _has
+// where they apply, for every parameter of every resource type, strictly:
+// nothing the R4 definitions declare may be rejected except the parameters
+// that cannot be indexed.
+func TestEveryR4Parameter(t *testing.T) {
+	s := spec.R4()
+	r := search.NewRegistry(s)
+	samples := map[string]string{
+		"number": "ge1.5", "date": "le2020-01-02", "string": "abc", "token": "http://x|y", "reference": "1",
+		"quantity": "gt5.4|http://unitsofmeasure.org|mg", "uri": "http://x/y", "special": "1|2",
+	}
+	n := 0
+	for _, typ := range s.ResourceTypes() {
+		for _, code := range r.Params(typ) {
+			sp := r.Lookup(typ, code)
+			if !r.Supported(sp) || code == "_query" || code == "_filter" {
+				continue
+			}
+			value := samples[sp.Type]
+			if code == "_list" {
+				value = "42"
+			}
+			if sp.Type == "composite" {
+				var parts []string
+				for _, c := range sp.Component {
+					parts = append(parts, samples[r.ByURL(c.Definition).Type])
+				}
+				value = strings.Join(parts, "$")
+			}
+			query := url.Values{code: {value}, code + ":missing": {"true"}}
+			if sp.Type == "reference" && len(sp.Target) > 0 && sp.Target[0] != "Resource" {
+				query[code+":"+sp.Target[0]+"._id"] = []string{"1"}
+				has := url.Values{"_has:" + typ + ":" + code + ":_id": {"1"}}
+				if _, err := r.Parse(sp.Target[0], has, search.Options{Strict: true}); err != nil {
+					t.Errorf("%s?%s: %v", sp.Target[0], has.Encode(), err)
+				}
+			}
+			if _, err := r.Parse(typ, query, search.Options{Strict: true}); err != nil {
+				t.Errorf("%s?%s: %v", typ, query.Encode(), err)
+			}
+			n++
+		}
+	}
+	if n < 2500 {
+		t.Errorf("only %d parameters tried", n)
 	}
 }
