@@ -74,7 +74,7 @@ type param struct {
 	code       string
 	typ        string
 	expr       *fhirpath.Expression
-	heads      []string // see pathHeads; nil: always evaluate
+	heads      []head // see pathHeads; nil: always evaluate
 	components []component
 }
 
@@ -82,7 +82,7 @@ type component struct {
 	code  string
 	typ   string
 	expr  *fhirpath.Expression
-	heads []string
+	heads []head
 }
 
 // New compiles the SearchParameters of s (R4's ~1,400) for every resource
@@ -372,8 +372,10 @@ func (x *Extractor) composite(e *Entries, p *param, items fhirpath.Collection) e
 		// Evaluate every component before building any row: most
 		// composites of a resource have an empty component (an Observation
 		// has one value type), and then there is no tuple at all.
+		// Last component first: it is usually the value, the selective one.
 		complete := true
-		for i, c := range p.components {
+		for i := len(p.components) - 1; i >= 0; i-- {
+			c := &p.components[i]
 			if n, ok := it.(*fhirpath.Node); ok && c.heads != nil && !x.evaluateAll {
 				if v := n.Value(); v != nil && v.Kind == fhir.Object && !hasAny(v, c.heads) {
 					complete = false
