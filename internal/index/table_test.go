@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"hash/fnv"
 	"math"
 	"testing"
@@ -343,5 +344,37 @@ func TestHashesStable(t *testing.T) {
 	}
 	if hash("ab", "c") == hash("a", "bc") {
 		t.Error("part boundaries must change the hash")
+	}
+}
+
+// TestConcurrentExtract shares one Extractor between goroutines, as the
+// store does; run with -race.
+func TestConcurrentExtract(t *testing.T) {
+	x := New(spec.R4())
+	v, err := fhir.Parse([]byte(`{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"subject":{"reference":"Patient/1"},"valueQuantity":{"value":120,"system":"http://unitsofmeasure.org","code":"mm[Hg]"},"effectiveDateTime":"2020-01-01"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := x.Extract(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan string, 4)
+	for range 4 {
+		go func() {
+			for range 50 {
+				got, err := x.Extract(&v)
+				if err != nil || render(&got) != render(&want) {
+					errs <- fmt.Sprintf("concurrent Extract differs: %v", err)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
 	}
 }
