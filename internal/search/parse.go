@@ -287,7 +287,10 @@ func (p *parser) compartment(ref CompartmentRef) *problem {
 		if !ok || len(codes) == 0 {
 			return invalid("%s resources are not in the %s compartment", p.q.Type, ref.Type)
 		}
-		comp := &Compartment{Type: ref.Type, ID: ref.ID}
+		// The owner is in its own compartment. R4 marks this with {def}
+		// for some compartments but not for Patient (whose entry lists
+		// only link); R5 adds {def} there too.
+		comp := &Compartment{Type: ref.Type, ID: ref.ID, Self: p.q.Type == ref.Type}
 		for _, code := range codes {
 			if code == "{def}" {
 				comp.Self = true
