@@ -71,10 +71,13 @@ type Extractor struct {
 
 // param is one SearchParameter as it applies to one resource type.
 type param struct {
-	code       string
-	typ        string
-	expr       *fhirpath.Expression
-	heads      []head // see pathHeads; nil: always evaluate
+	code  string
+	typ   string
+	expr  *fhirpath.Expression
+	heads []head // see pathHeads; nil: always evaluate
+	// targets are the resource types a reference parameter may point to
+	// (SearchParameter.target); nil: any.
+	targets    []string
 	components []component
 }
 
@@ -185,6 +188,9 @@ func (x *Extractor) add(sp spec.SearchParam) error {
 			return outcome.Errorf(outcome.Invalid, "SearchParameter %s (%s): %v", sp.Code, rt, err)
 		}
 		p := &param{code: sp.Code, typ: sp.Type, expr: expr, heads: pathHeads(src, rt)}
+		if sp.Type == "reference" && len(sp.Target) > 0 && !slices.Contains(sp.Target, "Resource") {
+			p.targets = sp.Target
+		}
 		if sp.Type == "composite" {
 			for _, c := range sp.Component {
 				def := x.byURL[c.Definition]
@@ -258,8 +264,12 @@ func (x *Extractor) Extract(resource *fhir.Value) (Entries, error) {
 			}
 			continue
 		}
+		n := len(e.References)
 		for _, it := range items {
 			x.addItem(&e, p.typ, p.code, it)
+		}
+		if p.targets != nil {
+			e.References = filterTargets(e.References, n, p.targets)
 		}
 	}
 	return e, nil
@@ -283,6 +293,21 @@ func (x *Extractor) addItem(e *Entries, typ, code string, it fhirpath.Item) {
 	case "uri":
 		e.URIs = appendURIs(e.URIs, code, it)
 	}
+}
+
+// filterTargets drops the rows from index n on whose type the parameter
+// does not allow: R4 gives Bundle.composition and Bundle.message the same
+// expression (Bundle.entry[0].resource), and only the target list tells
+// a Composition from a MessageHeader. Rows without a type (URLs,
+// identifiers) stay.
+func filterTargets(rows []Reference, n int, targets []string) []Reference {
+	out := rows[:n]
+	for _, r := range rows[n:] {
+		if r.Type == "" || slices.Contains(targets, r.Type) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // resolveType answers resolve() for references outside the resource
