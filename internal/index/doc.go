@@ -72,6 +72,9 @@
 // Hashes are FNV-1a 64 over a kind tag, the parameter code and the value
 // parts — fixed by definition, identical in every process — and the
 // golden files render them, so a change shows up as a diff in review.
+// They leave out the resource type: the store keeps it in a column beside
+// the hash (one index on (hash, type) serves a typed search, and a
+// system-wide _tag search uses the same key for every type).
 //
 // Not indexed here: special parameters (Location near), _text and
 // _content (full text belongs to the store's FTS), _list, _has and chains
