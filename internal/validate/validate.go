@@ -132,7 +132,7 @@ func (v *Validator) Parse(b []byte) (fhir.Value, []outcome.Issue) {
 // ValueIssues validates an already parsed resource.
 func (v *Validator) ValueIssues(root *fhir.Value) []outcome.Issue {
 	c := &checker{v: v, s: v.spec}
-	c.resource(root, "", "")
+	c.resource(root, "")
 	if v.opts.Invariants != nil && !outcome.HasErrors(c.issues) {
 		c.issues = append(c.issues, v.opts.Invariants.CheckInvariants(v.spec, root)...)
 	}
@@ -207,7 +207,7 @@ func (c *checker) report(code, format string, args ...any) {
 
 // resource validates v as a resource. name is the JSON name the resource
 // sits under ("" at the top, "resource" in a Bundle entry, "contained"…).
-func (c *checker) resource(v *fhir.Value, name string, _ string) {
+func (c *checker) resource(v *fhir.Value, name string) {
 	if v.Kind != fhir.Object {
 		if name == "" {
 			c.issues = append(c.issues, outcome.Issue{Severity: outcome.SevFatal, Code: "structure",
@@ -582,7 +582,7 @@ func (c *checker) value(v *fhir.Value, elem *spec.Element, typ string) {
 		return
 	}
 	if typ == "Resource" {
-		c.resource(v, elem.Name, "")
+		c.resource(v, elem.Name)
 		return
 	}
 	t := c.s.Type(typ)
