@@ -532,78 +532,58 @@ func findConcept(cs []conceptJSON, code string, out **conceptJSON) {
 // diff.
 func encode(f spec.File) []byte {
 	var b bytes.Buffer
-	line := func(v any) {
-		j, err := json.Marshal(v)
-		if err != nil {
-			panic(err) // only plain structs are encoded
-		}
-		b.Write(j)
-	}
 	fmt.Fprintf(&b, "{\"fhirVersion\":%q,\"source\":%q,\n\"types\":[", f.FHIRVersion, f.Source)
 	for i, t := range f.Types {
 		if i > 0 {
 			b.WriteString(",")
 		}
 		b.WriteString("\n{\"name\":")
-		line(t.Name)
+		writeJSON(&b, t.Name)
 		b.WriteString(",\"kind\":")
-		line(t.Kind)
+		writeJSON(&b, t.Kind)
 		if t.Abstract {
 			b.WriteString(",\"abstract\":true")
 		}
 		if t.Base != "" {
 			b.WriteString(",\"base\":")
-			line(t.Base)
+			writeJSON(&b, t.Base)
 		}
 		if t.Regex != "" {
 			b.WriteString(",\"regex\":")
-			line(t.Regex)
+			writeJSON(&b, t.Regex)
 		}
 		if len(t.Constraints) > 0 {
-			b.WriteString(",\"constraints\":[")
-			for j, c := range t.Constraints {
-				if j > 0 {
-					b.WriteString(",")
-				}
-				b.WriteString("\n ")
-				line(c)
-			}
-			b.WriteString("]")
+			writeLines(&b, ",\"constraints\":", "\n ", t.Constraints)
 		}
-		b.WriteString(",\"elements\":[")
-		for j, e := range t.Elements {
-			if j > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString("\n ")
-			line(e)
-		}
-		b.WriteString("]}")
+		writeLines(&b, ",\"elements\":", "\n ", t.Elements)
+		b.WriteString("}")
 	}
-	b.WriteString("],\n\"valueSets\":[")
-	for i, v := range f.ValueSets {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
-		line(v)
-	}
-	b.WriteString("],\n\"searchParams\":[")
-	for i, p := range f.SearchParams {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
-		line(p)
-	}
-	b.WriteString("],\n\"compartments\":[")
-	for i, c := range f.Compartments {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
-		line(c)
-	}
-	b.WriteString("]}\n")
+	b.WriteString("]")
+	writeLines(&b, ",\n\"valueSets\":", "\n", f.ValueSets)
+	writeLines(&b, ",\n\"searchParams\":", "\n", f.SearchParams)
+	writeLines(&b, ",\n\"compartments\":", "\n", f.Compartments)
+	b.WriteString("}\n")
 	return b.Bytes()
+}
+
+// writeLines writes key and a JSON array of items, each after sep.
+func writeLines[T any](b *bytes.Buffer, key, sep string, items []T) {
+	b.WriteString(key)
+	b.WriteString("[")
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(sep)
+		writeJSON(b, it)
+	}
+	b.WriteString("]")
+}
+
+func writeJSON(b *bytes.Buffer, v any) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs and strings are encoded
+	}
+	b.Write(j)
 }
