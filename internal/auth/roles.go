@@ -38,21 +38,21 @@ type Category uint8
 
 // Categories.
 const (
-	Clinical     Category = iota // findings, conditions, medications given, procedures … (the default)
-	Orders                       // requests a clinician signs: prescriptions, referrals, orders
-	Notes                        // clinical notes and documents
-	Demographics                 // who the patient is
-	Encounters                   // visits and episodes
-	Scheduling                   // appointments, schedules, slots
-	Financial                    // coverage, claims, accounts, billing
-	PatientInput                 // what patients send: questionnaire answers, messages
-	Consents                     // consent and privacy directives
-	Provenances                  // who wrote what (written by the server on every write)
-	Audit                        // AuditEvent: the access log
-	Definitions                  // the organization's forms, order sets, measures
-	Directory                    // shared directory: organizations, people, places, medications
-	Conformance                  // shared conformance and terminology resources
-	Infrastructure               // subscriptions and messaging plumbing
+	Clinical       Category = iota // findings, conditions, medications given, procedures … (the default)
+	Orders                         // requests a clinician signs: prescriptions, referrals, orders
+	Notes                          // clinical notes and documents
+	Demographics                   // who the patient is
+	Encounters                     // visits and episodes
+	Scheduling                     // appointments, schedules, slots
+	Financial                      // coverage, claims, accounts, billing
+	PatientInput                   // what patients send: questionnaire answers, messages
+	Consents                       // consent and privacy directives
+	Provenances                    // who wrote what (written by the server on every write)
+	Audit                          // AuditEvent: the access log
+	Definitions                    // the organization's forms, order sets, measures
+	Directory                      // shared directory: organizations, people, places, medications
+	Conformance                    // shared conformance and terminology resources
+	Infrastructure                 // subscriptions and messaging plumbing
 	numCategories
 )
 

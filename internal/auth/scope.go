@@ -141,7 +141,7 @@ func (s Scope) String() string {
 			}
 			b.WriteString(p.Name)
 			b.WriteByte('=')
-			b.WriteString(p.Value)
+			b.WriteString(escapeValue(p.Value))
 		}
 		return b.String()
 	case OpenIDScope:
@@ -303,6 +303,24 @@ func ParseScope(s string) (Scope, error) {
 		}
 	}
 	return sc, nil
+}
+
+// escapeValue percent-encodes what ParseScope decodes and a scope token
+// cannot hold, so that String parses back to the same scope.
+func escapeValue(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' || c == '%' || c == '&' {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // parseLaunch parses launch/patient, launch/encounter and the launch/Type
