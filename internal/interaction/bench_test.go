@@ -2,7 +2,12 @@ package interaction
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
+
+	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/validate"
 
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
 )
@@ -37,5 +42,46 @@ func BenchmarkCreate(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "resources/s")
 		})
+	}
+}
+
+// BenchmarkSmallTransaction is W5 of benchmarks.md without HTTP: a
+// transaction Bundle of a Patient and an Observation referring to it by
+// urn:uuid, from 1, 16 and 128 concurrent clients. It reports transactions/s
+// and transactions per commit (per fsync): the group commit factor.
+//
+//	go test ./internal/interaction -run '^$' -bench SmallTransaction -benchtime 2s
+func BenchmarkSmallTransaction(b *testing.B) {
+	const bundle = `{"resourceType":"Bundle","type":"transaction","entry":[
+		{"fullUrl":"urn:uuid:11111111-1111-4111-8111-111111111111","resource":{"resourceType":"Patient","active":true,"name":[{"family":"Doe"}]},"request":{"method":"POST","url":"Patient"}},
+		{"resource":{"resourceType":"Observation","status":"final","code":{"text":"weight"},"valueQuantity":{"value":72.5,"unit":"kg"},
+			"subject":{"reference":"urn:uuid:11111111-1111-4111-8111-111111111111"}},"request":{"method":"POST","url":"Observation"}}]}`
+	for _, be := range sqltest.Backends() {
+		for _, clients := range []int{1, 16, 128} {
+			b.Run(fmt.Sprintf("%s/clients=%d", be.Name, clients), func(b *testing.B) {
+				if be.Name == "postgres" && sqltest.EnvURLValue() == "" {
+					b.Skip(sqltest.EnvURL + " is not set")
+				}
+				db := be.Open(b)
+				s := New(Options{Store: db, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})
+				ctx := context.Background()
+				before := db.Stats()
+				b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := s.Bundle(ctx, BundleRequest{Org: "o", Body: []byte(bundle)}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				after := db.Stats()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+				if c := after.Commits - before.Commits; c > 0 {
+					b.ReportMetric(float64(after.Updates-before.Updates)/float64(c), "tx/commit")
+				}
+			})
+		}
 	}
 }

@@ -163,6 +163,8 @@ func (db *DB) runGroup(group []*writeReq) {
 		return
 	}
 	committed = true
+	db.commits.Add(1)
+	db.updates.Add(int64(ok))
 	answer()
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/outcome"
@@ -42,8 +43,23 @@ type DB struct {
 	stop      chan struct{} // closed by Close
 	writerEnd chan struct{} // closed when the writer goroutine returns
 
+	// Counters for Stats.
+	updates, commits atomic.Int64
+
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// Stats counts what the writer did since the store opened.
+type Stats struct {
+	Updates int64 // Update callbacks that committed
+	Commits int64 // database commits (each one fsync on SQLite and PostgreSQL)
+}
+
+// Stats returns the counters; Updates/Commits is the group commit factor
+// (benchmarks.md W5: transactions per fsync).
+func (db *DB) Stats() Stats {
+	return Stats{Updates: db.updates.Load(), Commits: db.commits.Load()}
 }
 
 // dialect holds what differs between the SQL engines; everything else is one

@@ -297,3 +297,35 @@ func TestMigrationsLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCommitStats checks the writer's counters: every committed Update
+// is counted, and concurrent Updates share commits.
+func TestGroupCommitStats(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t, "")
+	defer db.Close()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				err := db.Update(ctx, func(tx store.Tx) error {
+					_, err := tx.Create(ctx, store.Write{Resource: mustParse(t, `{"resourceType":"Patient"}`), Org: "o"})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// A failing Update is not counted.
+	_ = db.Update(ctx, func(tx store.Tx) error { return context.Canceled })
+	s := db.Stats()
+	if s.Updates != 160 || s.Commits < 1 || s.Commits > 160 {
+		t.Errorf("stats = %+v, want 160 updates in 1…160 commits", s)
+	}
+	t.Logf("%d updates in %d commits", s.Updates, s.Commits)
+}
