@@ -35,9 +35,9 @@ func searchRecord() Record {
 		User:   Agent{ID: "u-42", Reference: "Practitioner/p-7"},
 		Client: Agent{ID: "growth-chart", Address: "192.0.2.10"},
 		Server: "https://ehr.example.org/fhir", Observer: "continuum", Site: "Example Clinic",
-		Patients: []string{"pat-1"},
-		Query:    "Observation?patient=pat-1&category=vital-signs&bogus=1",
-		Cleaned:  "Observation?category=vital-signs&patient=pat-1",
+		Patients:  []string{"pat-1"},
+		Query:     "Observation?patient=pat-1&category=vital-signs&bogus=1",
+		Cleaned:   "Observation?category=vital-signs&patient=pat-1",
 		RequestID: "req-def",
 	}
 }
