@@ -167,6 +167,43 @@ func TestLayers(t *testing.T) {
 	}
 }
 
+// narrowImports lists, for packages whose allowed imports are narrower
+// than their layer's, the module packages they may import (by prefix).
+// auth is L1 but decides policy from definitions and search grammar only;
+// audit is L3 and, besides the storage it will use, builds events from the
+// FHIR tree and reports with outcome.
+var narrowImports = map[string][]string{
+	"internal/auth":  {"internal/fhir", "internal/search", "internal/outcome"},
+	"internal/audit": {"internal/fhir", "internal/outcome", "internal/store"},
+}
+
+// pureForbidden are standard-library packages that do I/O or keep process
+// state; pure packages (auth: every rule decided from its inputs alone) must
+// not import them.
+var pureForbidden = []string{"os", "os/exec", "net", "net/http", "io/fs", "io/ioutil", "log", "log/slog",
+	"database/sql", "syscall", "crypto/rand", "math/rand", "math/rand/v2", "time"}
+
+var purePackages = []string{"internal/auth"}
+
+func TestNarrowImports(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rel := p.rel()
+		allowed, narrow := narrowImports[rel]
+		pure := slices.Contains(purePackages, rel)
+		for _, imp := range p.Imports {
+			if irel, ok := strings.CutPrefix(imp, module+"/"); ok {
+				if narrow && !hasPrefixIn(irel, allowed) {
+					t.Errorf("%s imports %s: it may import only %v of the module", rel, irel, allowed)
+				}
+				continue
+			}
+			if pure && slices.Contains(pureForbidden, imp) {
+				t.Errorf("%s imports %s: it is pure (no I/O, no clock, no randomness)", rel, imp)
+			}
+		}
+	}
+}
+
 // TestOutcomeUsesHTTPForStatusOnly keeps internal/outcome's net/http import
 // to status constants, the one exception below the transports.
 func TestOutcomeUsesHTTPForStatusOnly(t *testing.T) {
