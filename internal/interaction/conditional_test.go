@@ -1,0 +1,45 @@
+package interaction
+
+import (
+	"context"
+	"testing"
+
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
+)
+
+func TestConditionalUpdateDelete(t *testing.T) {
+	ctx := context.Background()
+	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
+		s := newService(t, b)
+		body := `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"5"}],"active":true}`
+		r, err := s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5", Org: "a", Body: []byte(body)})
+		if err != nil || !r.Created || r.Version.VersionID != "1" {
+			t.Fatalf("conditional update without a match = %+v, %v; want a create", r, err)
+		}
+		id := r.Version.ID
+		r, err = s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5", Org: "a", IfMatch: "1", Body: []byte(body)})
+		if err != nil || r.Created || r.Version.ID != id || r.Version.VersionID != "2" {
+			t.Fatalf("conditional update with one match = %+v, %v", r, err)
+		}
+		_, err = s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5", Org: "a",
+			Body: []byte(`{"resourceType":"Patient","id":"other","identifier":[{"system":"urn:mrn","value":"5"}]}`)})
+		wantKind(t, "body id differs from the match", err, outcome.Invalid)
+		if _, err := s.Create(ctx, CreateRequest{Type: "Patient", Org: "a", Body: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5", Org: "a", Body: []byte(body)})
+		wantKind(t, "conditional update with two matches", err, outcome.Precondition)
+		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5", Org: "a"})
+		wantKind(t, "conditional delete with two matches", err, outcome.Precondition)
+		d, err := s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "_id=" + id, Org: "a"})
+		if err != nil || d == nil || !d.Deleted() {
+			t.Fatalf("conditional delete = %+v, %v", d, err)
+		}
+		if d, err := s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "identifier=urn:mrn|none", Org: "a"}); err != nil || d != nil {
+			t.Errorf("conditional delete without a match = %+v, %v", d, err)
+		}
+		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "name=x", Org: "a"})
+		wantKind(t, "unsupported criteria", err, outcome.NotSupported)
+	})
+}
