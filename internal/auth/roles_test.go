@@ -1,8 +1,12 @@
 package auth
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
@@ -84,5 +88,59 @@ func TestKindStrings(t *testing.T) {
 		if c.String() != want {
 			t.Errorf("context %d = %q, want %q", c, c.String(), want)
 		}
+	}
+}
+
+// roleTableMarkdown renders the role table as docs/security.md shows it.
+func roleTableMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| category | example types |")
+	for _, r := range Roles() {
+		b.WriteString(" " + string(r) + " |")
+	}
+	b.WriteString(" patient user |\n|---|---|")
+	for range Roles() {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|\n")
+	for c := Clinical; c < numCategories; c++ {
+		var examples []string
+		for typ, tc := range categories {
+			if tc == c {
+				examples = append(examples, typ)
+			}
+		}
+		slices.Sort(examples)
+		if len(examples) > 3 {
+			examples = append(examples[:3], "…")
+		}
+		if c == Clinical {
+			examples = []string{"Observation, Condition, every type not listed elsewhere"}
+		}
+		fmt.Fprintf(&b, "| %s | %s |", c, strings.Join(examples, ", "))
+		cell := func(p Permission) string {
+			if p == 0 {
+				return " – |"
+			}
+			return " " + p.String() + " |"
+		}
+		for _, r := range Roles() {
+			b.WriteString(cell(rolePermissions[r][c]))
+		}
+		b.WriteString(cell(patientPermissions[c]))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestSecurityDocRoleTable keeps the table in docs/security.md equal to the
+// code's.
+func TestSecurityDocRoleTable(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "security.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := roleTableMarkdown(); !strings.Contains(string(doc), want) {
+		t.Errorf("docs/security.md does not contain the role table; paste:\n%s", want)
 	}
 }
