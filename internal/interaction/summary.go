@@ -16,12 +16,15 @@ type Subset struct {
 	Elements []string // top-level element names; choice elements by their stem
 }
 
-// subsettedTag marks a resource that is not complete
-// (https://hl7.org/fhir/R4/v3/ObservationValue/cs.html#v3-ObservationValue-SUBSETTED).
-var subsettedTag = fhir.Value{Kind: fhir.Object, Members: []fhir.Member{
-	{Name: "system", Value: fhir.Value{Kind: fhir.String, Text: "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"}},
-	{Name: "code", Value: fhir.Value{Kind: fhir.String, Text: "SUBSETTED"}},
-}}
+// subsettedTag returns the tag that marks a resource as not complete
+// (https://hl7.org/fhir/R4/v3/ObservationValue/cs.html#v3-ObservationValue-SUBSETTED),
+// a new tree each time so that no caller shares it.
+func subsettedTag() fhir.Value {
+	return fhir.Value{Kind: fhir.Object, Members: []fhir.Member{
+		{Name: "system", Value: fhir.Value{Kind: fhir.String, Text: "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"}},
+		{Name: "code", Value: fhir.Value{Kind: fhir.String, Text: "SUBSETTED"}},
+	}}
+}
 
 // Apply returns body reduced to the subset, with the SUBSETTED tag in
 // meta.tag, or body itself — the stored bytes — when the subset is the whole
@@ -93,8 +96,8 @@ func tagSubsetted(res *fhir.Value) {
 		meta = &res.Members[len(res.Members)-1].Value
 	}
 	if tags, ok := meta.Get("tag"); ok && tags.Kind == fhir.Array {
-		tags.Items = append(tags.Items, subsettedTag)
+		tags.Items = append(tags.Items, subsettedTag())
 		return
 	}
-	meta.Members = append(meta.Members, fhir.Member{Name: "tag", Value: fhir.Value{Kind: fhir.Array, Items: []fhir.Value{subsettedTag}}})
+	meta.Members = append(meta.Members, fhir.Member{Name: "tag", Value: fhir.Value{Kind: fhir.Array, Items: []fhir.Value{subsettedTag()}}})
 }

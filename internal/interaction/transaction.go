@@ -48,8 +48,21 @@ type entry struct {
 	target string
 }
 
-// order is the processing order R4 prescribes: DELETE, POST, PUT/PATCH, GET.
-var order = map[string]int{"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
+// order is the processing order R4 prescribes: DELETE, POST, PUT/PATCH, GET;
+// -1 for a method a Bundle entry cannot have here.
+func order(method string) int {
+	switch method {
+	case "DELETE":
+		return 0
+	case "POST":
+		return 1
+	case "PUT":
+		return 2
+	case "GET":
+		return 3
+	}
+	return -1
+}
 
 // Bundle runs a batch or transaction Bundle.
 //
@@ -86,7 +99,7 @@ func (s *Service) Bundle(ctx context.Context, req BundleRequest) (*BundleResult,
 	}
 	// Stable: entries of one method keep their order.
 	for i := 1; i < len(sorted); i++ {
-		for j := i; j > 0 && order[sorted[j].method] < order[sorted[j-1].method]; j-- {
+		for j := i; j > 0 && order(sorted[j].method) < order(sorted[j-1].method); j-- {
 			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
 		}
 	}
@@ -140,7 +153,7 @@ func parseEntries(s *Service, bundle *fhir.Value) ([]entry, error) {
 		}
 		e.method = req.Str("method")
 		e.ifNoneExis, e.ifMatch = req.Str("ifNoneExist"), strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(req.Str("ifMatch"), "W/"), `"`), `"`)
-		if _, ok := order[e.method]; !ok {
+		if order(e.method) < 0 {
 			return nil, atEntry(outcome.New(outcome.NotSupported, "not-supported", fmt.Sprintf("request.method %s is not supported in a Bundle yet", e.method)), i)
 		}
 		path, query, _ := strings.Cut(req.Str("url"), "?")
@@ -426,14 +439,40 @@ func atEntry(err error, i int) error {
 	return &outcome.Error{Kind: oe.Kind, Issues: issues, Err: oe.Err}
 }
 
-// statusText is "404 Not Found" for 404: Bundle.entry.response.status.
+// statusText is "404 Not Found" for 404: Bundle.entry.response.status. (The
+// names are net/http's, which this layer does not import.)
 func statusText(code int) string {
-	return fmt.Sprintf("%d %s", code, statusNames[code])
+	name := "Error"
+	switch code {
+	case 400:
+		name = "Bad Request"
+	case 401:
+		name = "Unauthorized"
+	case 403:
+		name = "Forbidden"
+	case 404:
+		name = "Not Found"
+	case 406:
+		name = "Not Acceptable"
+	case 409:
+		name = "Conflict"
+	case 410:
+		name = "Gone"
+	case 412:
+		name = "Precondition Failed"
+	case 413:
+		name = "Payload Too Large"
+	case 415:
+		name = "Unsupported Media Type"
+	case 422:
+		name = "Unprocessable Entity"
+	case 500:
+		name = "Internal Server Error"
+	case 501:
+		name = "Not Implemented"
+	}
+	return fmt.Sprintf("%d %s", code, name)
 }
-
-var statusNames = map[int]string{400: "Bad Request", 404: "Not Found", 409: "Conflict", 410: "Gone",
-	412: "Precondition Failed", 413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error",
-	501: "Not Implemented", 403: "Forbidden", 401: "Unauthorized", 406: "Not Acceptable", 415: "Unsupported Media Type"}
 
 // Marshal renders the result as a Bundle (batch-response or
 // transaction-response). Each response entry carries status, location, etag
