@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/base64"
+	"strings"
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
@@ -98,6 +99,7 @@ const (
 	sysRestful     = "http://hl7.org/fhir/restful-interaction"
 	sysDICOM       = "http://dicom.nema.org/resources/ontology/DCM"
 	sysParticipate = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+	sysRoleClass   = "http://terminology.hl7.org/CodeSystem/v3-RoleClass"
 	sysSourceType  = "http://terminology.hl7.org/CodeSystem/security-source-type"
 	sysEntityType  = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 	sysObjectRole  = "http://terminology.hl7.org/CodeSystem/object-role"
@@ -229,7 +231,7 @@ func Event(r Record) fhir.Value {
 			who = who.add("identifier", obj{}.str("value", r.User.ID).value())
 		}
 		agents = append(agents, obj{}.
-			add("type", concept(sysParticipate, "IRCP", "information recipient")).
+			add("type", r.userType()).
 			add("who", who.value()).
 			add("requestor", fhir.Value{Kind: fhir.Bool, Bool: true}).value())
 	}
@@ -298,6 +300,20 @@ func Event(r Record) fhir.Value {
 }
 
 type agentRole struct{ code, display string }
+
+// userType is the user agent's type, as BALP's UserAgentTypesVS describes
+// it (https://profiles.ihe.net/ITI/BALP/ValueSet-UserAgentTypesVS.html):
+// the patient when the user is the patient, the information recipient on
+// reads and queries, an agent when pushing data.
+func (r Record) userType() fhir.Value {
+	switch {
+	case strings.HasPrefix(r.User.Reference, "Patient/"):
+		return concept(sysRoleClass, "PAT", "patient")
+	case r.Action.dataFromServer(), r.Action == SearchType, r.Action == SearchSystem:
+		return concept(sysParticipate, "IRCP", "information recipient")
+	}
+	return concept(sysRoleClass, "AGNT", "agent")
+}
 
 func outcomeCode(o Outcome) string {
 	switch o {

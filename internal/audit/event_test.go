@@ -125,6 +125,33 @@ func TestEventShape(t *testing.T) {
 	}
 }
 
+func TestUserAgentType(t *testing.T) {
+	tests := []struct {
+		action Action
+		ref    string
+		want   string
+	}{
+		{Read, "Practitioner/1", "IRCP"},
+		{SearchType, "Practitioner/1", "IRCP"},
+		{Create, "Practitioner/1", "AGNT"},
+		{Update, "Practitioner/1", "AGNT"},
+		{Read, "Patient/1", "PAT"},
+		{Create, "Patient/1", "PAT"},
+	}
+	for _, tt := range tests {
+		v, err := fhir.Parse(Record{Action: tt.action, User: Agent{Reference: tt.ref}}.JSON())
+		if err != nil {
+			t.Fatal(err)
+		}
+		agents, _ := v.Get("agent")
+		typ, _ := agents.Items[0].Get("type")
+		c, _ := typ.Get("coding")
+		if got := c.Items[0].Str("code"); got != tt.want {
+			t.Errorf("%s by %s: user agent type %s, want %s", tt.action, tt.ref, got, tt.want)
+		}
+	}
+}
+
 func TestQueryIsBase64OfRaw(t *testing.T) {
 	r := searchRecord()
 	r.Query = "Observation?x=\x00<script>"
