@@ -531,3 +531,44 @@ func (c Constraint) Filters(reg *search.Registry, resourceType string) ([]*searc
 	}
 	return parsed.Filters, nil
 }
+
+// Covers reports whether scope s grants at least everything t asks for: the
+// same kind and context, the same type or *, every permission letter of t,
+// and no search constraint that t lacks (a scope with more constraints is
+// narrower). The authorization server uses it to grant requested scopes
+// against a client's registered ones.
+func (s Scope) Covers(t Scope) bool {
+	if s.Kind != t.Kind {
+		return false
+	}
+	switch s.Kind {
+	case ResourceScope:
+		if s.Context != t.Context || (s.Type != "*" && s.Type != t.Type) || !s.Perms.Has(t.Perms) {
+			return false
+		}
+		for _, p := range s.Params {
+			if !slices.Contains(t.Params, p) {
+				return false
+			}
+		}
+		return true
+	case LaunchContextScope:
+		return s.LaunchType == t.LaunchType && (s.Role == "" || s.Role == t.Role)
+	}
+	return true
+}
+
+// Grant splits requested into the scopes that some scope of allowed covers
+// and those it does not, each in requested order. Granted scopes keep the
+// form they were requested in (SMART: return v1 scopes when v1 scopes are
+// requested and granted).
+func (ss Scopes) Grant(requested Scopes) (granted, refused Scopes) {
+	for _, r := range requested.list {
+		if slices.ContainsFunc(ss.list, func(a Scope) bool { return a.Covers(r) }) {
+			granted = granted.With(r)
+		} else {
+			refused = refused.With(r)
+		}
+	}
+	return granted, refused
+}

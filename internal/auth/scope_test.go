@@ -302,3 +302,30 @@ func FuzzParseScope(f *testing.F) {
 		}
 	})
 }
+
+func TestGrant(t *testing.T) {
+	tests := []struct {
+		allowed, requested, granted, refused string
+	}{
+		{"patient/*.rs", "patient/Observation.rs", "patient/Observation.rs", ""},
+		{"patient/*.rs", "patient/Observation.read", "patient/Observation.read", ""},
+		{"patient/*.read", "patient/Observation.r patient/Observation.c", "patient/Observation.r", "patient/Observation.c"},
+		{"patient/*.rs", "user/Observation.rs", "", "user/Observation.rs"},
+		{"user/Observation.cruds", "user/*.rs", "", "user/*.rs"},
+		{"patient/Observation.rs?category=laboratory", "patient/Observation.rs", "", "patient/Observation.rs"},
+		{"patient/Observation.rs?category=laboratory", "patient/Observation.s?category=laboratory&code=x",
+			"patient/Observation.s?category=laboratory&code=x", ""},
+		{"patient/Observation.rs", "patient/Observation.rs?category=laboratory", "patient/Observation.rs?category=laboratory", ""},
+		{"openid fhirUser launch/patient", "openid fhirUser launch/patient launch/encounter offline_access",
+			"openid fhirUser launch/patient", "launch/encounter offline_access"},
+		{"launch/Patient", "launch/Patient?role=https://x", "launch/Patient?role=https://x", ""},
+		{"launch/Patient?role=https://x", "launch/Patient", "", "launch/Patient"},
+		{"", "patient/*.rs", "", "patient/*.rs"},
+	}
+	for _, tt := range tests {
+		granted, refused := mustScopes(t, tt.allowed).Grant(mustScopes(t, tt.requested))
+		if granted.String() != tt.granted || refused.String() != tt.refused {
+			t.Errorf("%q grants of %q: %q, refuses %q; want %q, %q", tt.allowed, tt.requested, granted, refused, tt.granted, tt.refused)
+		}
+	}
+}
