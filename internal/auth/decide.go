@@ -91,6 +91,11 @@ type Request struct {
 	// for creates and updates, of the new content).
 	Patients      []string
 	PatientsKnown bool
+	// BreakGlass is the reason a practitioner gave, in the EHR itself, to
+	// read records outside their organizations (an emergency). It lifts
+	// the organization boundary for reads only; scopes, roles and the
+	// patient compartment still apply, and the access is flagged.
+	BreakGlass string
 }
 
 func (r Request) instance() bool { return r.ID != "" }
@@ -119,6 +124,10 @@ type Decision struct {
 	// Patient resource itself is in its own compartment). For writes, both
 	// the current and the new version must be in it.
 	Patient string
+	// BrokeGlass reports that the organization boundary was lifted on the
+	// user's stated reason (Request.BreakGlass): the audit record must
+	// carry the reason so administrators can review it.
+	BrokeGlass bool
 	// Scope holds the alternatives of the v2 scope constraints that bound
 	// the grant: the target must match at least one (see AsQuery). Empty
 	// means the scope grants the type without constraint.
@@ -212,7 +221,15 @@ func Decide(p Principal, req Request) Decision {
 		if len(orgs) == 0 {
 			return deny("no role of the user allows %s on %s", perm, req.ResourceType)
 		}
-		if !shared {
+		inside := req.Organization != "" && slices.Contains(orgs, req.Organization)
+		switch {
+		case shared:
+		case req.BreakGlass != "" && !inside && p.Kind == Practitioner && perm&(Create|Update|Delete) == 0:
+			// Break-the-glass is a decision a person makes in the EHR's
+			// own UI, never an app; and it opens records to read, not
+			// to change.
+			d.BrokeGlass = true
+		default:
 			slices.Sort(orgs)
 			if dd, ok := boundary(req, orgs); !ok {
 				return dd
@@ -263,6 +280,9 @@ func Decide(p Principal, req Request) Decision {
 		d.Patient = patient
 	}
 	d.Reason = fmt.Sprintf("%s scope", used)
+	if d.BrokeGlass {
+		d.Reason += ", break-the-glass: " + req.BreakGlass
+	}
 	return d
 }
 

@@ -428,3 +428,41 @@ func TestInteractionString(t *testing.T) {
 		t.Errorf("unknown interaction renders %q", s)
 	}
 }
+
+func TestBreakGlass(t *testing.T) {
+	app := practitioner(Physician, "org-a")
+	app.Kind, app.ClientID, app.Scopes = App, "app", mustScopes(t, "user/*.cruds")
+	elsewhere := Request{Interaction: InteractionRead, ResourceType: "Observation", ID: "1", Organization: "org-b", BreakGlass: "unconscious in ED"}
+	tests := []struct {
+		name  string
+		p     Principal
+		req   Request
+		want  string
+		broke bool
+	}{
+		{"physician reads another organization's record", practitioner(Physician, "org-a"), elsewhere, allow, true},
+		{"without a reason it stays private", practitioner(Physician, "org-a"),
+			Request{Interaction: InteractionRead, ResourceType: "Observation", ID: "1", Organization: "org-b"}, priv, false},
+		{"search across organizations", practitioner(Nurse, "org-a"),
+			Request{Interaction: InteractionSearch, ResourceType: "Condition", BreakGlass: "r"}, allow, true},
+		{"no writes", practitioner(Physician, "org-a"),
+			Request{Interaction: InteractionUpdate, ResourceType: "Observation", ID: "1", Organization: "org-b", BreakGlass: "r"}, priv, false},
+		{"the role still applies", practitioner(FrontDesk, "org-a"), elsewhere, forbidden, false},
+		{"admin has no clinical read to extend", practitioner(Admin, "org-a"), elsewhere, forbidden, false},
+		{"apps cannot break the glass", app, elsewhere, priv, false},
+		{"shared types need no glass", practitioner(Physician, "org-a"),
+			Request{Interaction: InteractionRead, ResourceType: "Location", ID: "1", BreakGlass: "r"}, allow, false},
+		{"own organization: nothing to break", practitioner(Physician, "org-b"), elsewhere, allow, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Decide(tt.p, tt.req)
+			if got := outcomeOf(d); got != tt.want || d.BrokeGlass != tt.broke {
+				t.Fatalf("Decide = %s broke=%v (%s), want %s broke=%v", got, d.BrokeGlass, d.Reason, tt.want, tt.broke)
+			}
+			if d.BrokeGlass && (d.Organizations != nil || !strings.Contains(d.Reason, tt.req.BreakGlass)) {
+				t.Errorf("broken glass: organizations %v, reason %q", d.Organizations, d.Reason)
+			}
+		})
+	}
+}

@@ -63,6 +63,14 @@
 //   - For an instance bound by scope constraints, check it matches them as
 //     a search (_id plus the constraint) and answer Private if not.
 //
-// Break-the-glass, consent-based sharing across organizations and redacted
-// views of resources listing other patients are not decided here yet.
+// # Break-the-glass
+//
+// A practitioner signed in to the EHR (not an app) may read records of
+// other organizations after giving a reason (Request.BreakGlass): the
+// organization boundary is lifted for reads only, scopes, roles and any
+// patient compartment still apply, and Decision.BrokeGlass tells the caller
+// to flag the audit record (audit.Record.BreakGlass) for review.
+//
+// Consent-based sharing across organizations and redacted views of
+// resources listing other patients are not decided here yet.
 package auth
