@@ -181,9 +181,7 @@ func Decide(p Principal, req Request) Decision {
 	// grant more than any one scope does).
 	var contexts []Context
 	switch {
-	case p.Kind == System:
-		contexts = []Context{SystemContext}
-	case p.Kind == Backend:
+	case p.Kind == System, p.Kind == Backend:
 		contexts = []Context{SystemContext}
 	case p.Kind == App && p.User.Kind != Practitioner && p.User.Kind != PatientUser:
 		return deny("app principal without a user")
@@ -210,11 +208,8 @@ func Decide(p Principal, req Request) Decision {
 	switch user {
 	case Practitioner:
 		var orgs []string
-		var anywhere Permission
 		for _, m := range p.User.Memberships {
-			rp := RolePermission(m.Role, req.ResourceType)
-			anywhere |= rp
-			if rp.Has(perm) && !slices.Contains(orgs, m.Organization) {
+			if RolePermission(m.Role, req.ResourceType).Has(perm) && !slices.Contains(orgs, m.Organization) {
 				orgs = append(orgs, m.Organization)
 			}
 		}
