@@ -6,6 +6,7 @@ import (
 
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/search"
 )
 
 // Interaction is a FHIR RESTful interaction
@@ -148,6 +149,16 @@ func (d Decision) Err(req Request) error {
 	}
 	return outcome.New(outcome.Forbidden, "forbidden",
 		fmt.Sprintf("not permitted: %s on %s", req.Interaction, req.ResourceType))
+}
+
+// Compartment returns the compartment a search must be restricted to when
+// the decision narrows to a patient, in the form search.Options takes
+// (https://hl7.org/fhir/R4/search.html#compartments), or nil.
+func (d Decision) Compartment() *search.CompartmentRef {
+	if d.Patient == "" {
+		return nil
+	}
+	return &search.CompartmentRef{Type: "Patient", ID: d.Patient}
 }
 
 func deny(format string, args ...any) Decision {

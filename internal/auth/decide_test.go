@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/search"
 )
 
 // Outcomes of a decision, for compact tables.
@@ -388,6 +390,22 @@ func TestScopeConstraintsInDecision(t *testing.T) {
 	d := Decide(p, Request{Interaction: InteractionSearch, ResourceType: "Observation"})
 	if !d.Allowed || len(d.Scope) != 2 || d.Patient != "A" {
 		t.Fatalf("decision = %+v", d)
+	}
+	// The narrowing goes into the parsed query, before it runs.
+	opts := search.Options{Compartment: d.Compartment()}
+	sq, ok := AsQuery(d.Scope)
+	if !ok {
+		t.Fatal("AsQuery")
+	}
+	parsed, err := search.Parse(spec.R4(), "Observation", sq, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parsed.Compartment == nil || parsed.Compartment.ID != "A" || len(parsed.Filters) != 1 {
+		t.Errorf("narrowed query = %+v", parsed)
+	}
+	if (Decision{}).Compartment() != nil {
+		t.Error("a decision without a patient narrows to a compartment")
 	}
 	q, ok := AsQuery(d.Scope)
 	if !ok || q.Get("category") != "laboratory,vital-signs" {
