@@ -33,13 +33,19 @@ func InPatientCompartment(resourceType string) (params []string, ok bool) {
 	return nil, false
 }
 
-// listsOtherPatients are compartment types whose instances routinely name
+// listsOtherPatients reports compartment types whose instances routinely name
 // many patients: a Group's members, a List's entries (a ward list), an
 // AuditEvent's entities. Being in patient X's compartment means one of the
 // references is X, not that the others are; returning such a resource to a
 // patient-context token would reveal the other patients. Until redacted
 // views exist, patient-context tokens do not reach them at all.
-var listsOtherPatients = []string{"Group", "List", "AuditEvent"}
+func listsOtherPatients(resourceType string) bool {
+	switch resourceType {
+	case "Group", "List", "AuditEvent":
+		return true
+	}
+	return false
+}
 
 // PatientContextReachable reports whether a patient-context principal may
 // reach resources of resourceType at all: shared directory and conformance
@@ -49,7 +55,7 @@ func PatientContextReachable(resourceType string) bool {
 	if Shared(resourceType) {
 		return true
 	}
-	if slices.Contains(listsOtherPatients, resourceType) {
+	if listsOtherPatients(resourceType) {
 		return false
 	}
 	_, ok := InPatientCompartment(resourceType)

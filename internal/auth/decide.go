@@ -27,16 +27,15 @@ const (
 	InteractionOperation
 )
 
-var interactionNames = [...]string{
-	InteractionRead: "read", InteractionVRead: "vread", InteractionSearch: "search",
-	InteractionCreate: "create", InteractionUpdate: "update", InteractionPatch: "patch",
-	InteractionDelete: "delete", InteractionHistory: "history", InteractionExport: "export",
-	InteractionOperation: "operation",
-}
-
 func (i Interaction) String() string {
-	if int(i) < len(interactionNames) && interactionNames[i] != "" {
-		return interactionNames[i]
+	names := [...]string{
+		InteractionRead: "read", InteractionVRead: "vread", InteractionSearch: "search",
+		InteractionCreate: "create", InteractionUpdate: "update", InteractionPatch: "patch",
+		InteractionDelete: "delete", InteractionHistory: "history", InteractionExport: "export",
+		InteractionOperation: "operation",
+	}
+	if int(i) < len(names) && names[i] != "" {
+		return names[i]
 	}
 	return fmt.Sprintf("interaction(%d)", i)
 }

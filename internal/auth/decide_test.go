@@ -77,7 +77,7 @@ func TestRoleInteractions(t *testing.T) {
 					req.Organization = ""
 				}
 				d := Decide(p, req)
-				want := rolePermissions[role][cat].Has(it.i.permission(it.id != ""))
+				want := RolePermissions(role)[cat].Has(it.i.permission(it.id != ""))
 				if d.Allowed != want {
 					t.Errorf("%s %s %s (id %q): allowed = %v, want %v (%s)", role, it.i, typ, it.id, d.Allowed, want, d.Reason)
 				}

@@ -2,8 +2,9 @@ package auth
 
 import (
 	"fmt"
-	"maps"
 	"slices"
+
+	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 )
 
 // Role is a practitioner user's job at an organization. The closed list is
@@ -56,70 +57,66 @@ const (
 	numCategories
 )
 
-var categoryNames = [...]string{
-	Clinical: "clinical", Orders: "orders", Notes: "notes", Demographics: "demographics",
-	Encounters: "encounters", Scheduling: "scheduling", Financial: "financial",
-	PatientInput: "patient-input", Consents: "consent", Provenances: "provenance", Audit: "audit",
-	Definitions: "definitions", Directory: "directory", Conformance: "conformance",
-	Infrastructure: "infrastructure",
-}
-
 func (c Category) String() string {
-	if int(c) < len(categoryNames) {
-		return categoryNames[c]
+	names := [...]string{
+		Clinical: "clinical", Orders: "orders", Notes: "notes", Demographics: "demographics",
+		Encounters: "encounters", Scheduling: "scheduling", Financial: "financial",
+		PatientInput: "patient-input", Consents: "consent", Provenances: "provenance", Audit: "audit",
+		Definitions: "definitions", Directory: "directory", Conformance: "conformance",
+		Infrastructure: "infrastructure",
+	}
+	if int(c) < len(names) {
+		return names[c]
 	}
 	return fmt.Sprintf("category(%d)", c)
 }
 
-// categories assigns resource types to categories; every other type is
-// Clinical. Directory and Conformance are exactly the deployment-wide
-// types of docs/decisions/0004-tenancy.md (store.DirectoryTypes; a test
-// keeps the two lists equal).
-var categories = map[string]Category{
-	"MedicationRequest": Orders, "ServiceRequest": Orders, "DeviceRequest": Orders, "NutritionOrder": Orders,
-	"VisionPrescription": Orders, "RequestGroup": Orders, "SupplyRequest": Orders,
-
-	"DocumentReference": Notes, "Composition": Notes, "DocumentManifest": Notes, "ClinicalImpression": Notes,
-
-	"Patient": Demographics, "RelatedPerson": Demographics, "Person": Demographics,
-
-	"Encounter": Encounters, "EpisodeOfCare": Encounters,
-
-	"Appointment": Scheduling, "AppointmentResponse": Scheduling, "Schedule": Scheduling, "Slot": Scheduling,
-
-	"Account": Financial, "Coverage": Financial, "CoverageEligibilityRequest": Financial,
-	"CoverageEligibilityResponse": Financial, "Claim": Financial, "ClaimResponse": Financial,
-	"ExplanationOfBenefit": Financial, "Invoice": Financial, "ChargeItem": Financial,
-	"PaymentNotice": Financial, "PaymentReconciliation": Financial, "EnrollmentRequest": Financial,
-	"EnrollmentResponse": Financial, "Contract": Financial, "InsurancePlan": Financial,
-
-	"QuestionnaireResponse": PatientInput, "Communication": PatientInput, "CommunicationRequest": PatientInput,
-
-	"Consent": Consents,
-
-	"Provenance": Provenances,
-
-	"AuditEvent": Audit,
-
-	"Questionnaire": Definitions, "PlanDefinition": Definitions, "ActivityDefinition": Definitions,
-	"Library": Definitions, "Measure": Definitions, "ObservationDefinition": Definitions,
-	"SpecimenDefinition": Definitions, "ChargeItemDefinition": Definitions, "EventDefinition": Definitions,
-	"DeviceDefinition": Definitions, "MedicationKnowledge": Definitions, "OrganizationAffiliation": Definitions,
-
-	"Organization": Directory, "Practitioner": Directory, "PractitionerRole": Directory, "Location": Directory,
-	"HealthcareService": Directory, "Endpoint": Directory, "Medication": Directory,
-
-	"CapabilityStatement": Conformance, "StructureDefinition": Conformance, "ImplementationGuide": Conformance,
-	"SearchParameter": Conformance, "MessageDefinition": Conformance, "OperationDefinition": Conformance,
-	"CompartmentDefinition": Conformance, "StructureMap": Conformance, "GraphDefinition": Conformance,
-	"ExampleScenario": Conformance, "CodeSystem": Conformance, "ValueSet": Conformance,
-	"ConceptMap": Conformance, "NamingSystem": Conformance, "TerminologyCapabilities": Conformance,
-
-	"Subscription": Infrastructure, "MessageHeader": Infrastructure,
+// CategoryOf returns the category of a resource type; every type not
+// listed is Clinical. Directory and Conformance are exactly the
+// deployment-wide types of docs/decisions/0004-tenancy.md
+// (store.DirectoryTypes; a test keeps the two lists equal), and
+// testdata/categories.txt lists every R4 type's category for review.
+func CategoryOf(resourceType string) Category {
+	switch resourceType {
+	case "MedicationRequest", "ServiceRequest", "DeviceRequest", "NutritionOrder", "VisionPrescription",
+		"RequestGroup", "SupplyRequest":
+		return Orders
+	case "DocumentReference", "Composition", "DocumentManifest", "ClinicalImpression":
+		return Notes
+	case "Patient", "RelatedPerson", "Person":
+		return Demographics
+	case "Encounter", "EpisodeOfCare":
+		return Encounters
+	case "Appointment", "AppointmentResponse", "Schedule", "Slot":
+		return Scheduling
+	case "Account", "Coverage", "CoverageEligibilityRequest", "CoverageEligibilityResponse", "Claim",
+		"ClaimResponse", "ExplanationOfBenefit", "Invoice", "ChargeItem", "PaymentNotice", "PaymentReconciliation",
+		"EnrollmentRequest", "EnrollmentResponse", "Contract", "InsurancePlan":
+		return Financial
+	case "QuestionnaireResponse", "Communication", "CommunicationRequest":
+		return PatientInput
+	case "Consent":
+		return Consents
+	case "Provenance":
+		return Provenances
+	case "AuditEvent":
+		return Audit
+	case "Questionnaire", "PlanDefinition", "ActivityDefinition", "Library", "Measure", "ObservationDefinition",
+		"SpecimenDefinition", "ChargeItemDefinition", "EventDefinition", "DeviceDefinition", "MedicationKnowledge",
+		"OrganizationAffiliation":
+		return Definitions
+	case "Organization", "Practitioner", "PractitionerRole", "Location", "HealthcareService", "Endpoint",
+		"Medication":
+		return Directory
+	case "CapabilityStatement", "StructureDefinition", "ImplementationGuide", "SearchParameter",
+		"MessageDefinition", "OperationDefinition", "CompartmentDefinition", "StructureMap", "GraphDefinition",
+		"ExampleScenario", "CodeSystem", "ValueSet", "ConceptMap", "NamingSystem", "TerminologyCapabilities":
+		return Conformance
+	case "Subscription", "MessageHeader":
+		return Infrastructure
+	}
+	return Clinical
 }
-
-// CategoryOf returns the category of a resource type.
-func CategoryOf(resourceType string) Category { return categories[resourceType] }
 
 // Shared reports whether resources of the type are deployment-wide (the
 // directory, conformance and terminology): owned by no organization and
@@ -127,19 +124,18 @@ func CategoryOf(resourceType string) Category { return categories[resourceType] 
 // (https://hl7.org/fhir/R4/administration-module.html,
 // https://hl7.org/fhir/R4/conformance-module.html).
 func Shared(resourceType string) bool {
-	c := categories[resourceType]
+	c := CategoryOf(resourceType)
 	return c == Directory || c == Conformance
 }
 
 // SharedTypes lists the deployment-wide types, sorted.
 func SharedTypes() []string {
 	var out []string
-	for t := range categories {
+	for _, t := range spec.R4().ResourceTypes() {
 		if Shared(t) {
 			out = append(out, t)
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 
@@ -150,10 +146,11 @@ const (
 	cruds = AllPermissions
 )
 
-// rolePermissions is the role table: what each role may do to each category
+// roleRow is the role table: what each role may do to each category
 // at an organization where the user holds the role. It is the "role
 // permissions" term of scopes ∩ roles ∩ boundary (architecture.md §4); a
-// missing entry is no access. docs/security.md renders it.
+// missing entry is no access. docs/security.md renders it. It returns an
+// array, a fresh value per call, so nobody can change the table.
 //
 // Why each row is what it is:
 //   - physician: full clinical authority, including orders and deleting
@@ -179,59 +176,68 @@ const (
 //     break-the-glass, which is audited.
 //
 // Nobody writes AuditEvent or Provenance through the API: the server does.
-var rolePermissions = map[Role]map[Category]Permission{
-	Physician: {
-		Clinical: cruds, Orders: cruds, Notes: cruds, Demographics: crus, Encounters: crus,
-		Scheduling: cruds, Financial: rs, PatientInput: cruds, Consents: crus, Provenances: rs,
-		Definitions: rs, Directory: rs, Conformance: rs,
-	},
-	Nurse: {
-		Clinical: crus, Orders: rs, Notes: crus, Demographics: crus, Encounters: crus,
-		Scheduling: cruds, Financial: rs, PatientInput: crus, Consents: rs, Provenances: rs,
-		Definitions: rs, Directory: rs, Conformance: rs,
-	},
-	Therapist: {
-		Clinical: crus, Orders: rs, Notes: crus, Demographics: rs, Encounters: rs,
-		Scheduling: crus, PatientInput: crus, Consents: rs, Provenances: rs,
-		Definitions: rs, Directory: rs, Conformance: rs,
-	},
-	FrontDesk: {
-		Demographics: crus, Encounters: crus, Scheduling: cruds, Financial: crus, Consents: crus,
-		Definitions: rs, Directory: rs, Conformance: rs,
-	},
-	Admin: {
-		Demographics: rs, Financial: rs, Consents: rs, Provenances: rs, Audit: rs,
-		Definitions: cruds, Directory: cruds, Conformance: cruds, Infrastructure: cruds,
-	},
+func roleRow(role Role) [numCategories]Permission {
+	switch role {
+	case Physician:
+		return [numCategories]Permission{
+			Clinical: cruds, Orders: cruds, Notes: cruds, Demographics: crus, Encounters: crus,
+			Scheduling: cruds, Financial: rs, PatientInput: cruds, Consents: crus, Provenances: rs,
+			Definitions: rs, Directory: rs, Conformance: rs,
+		}
+	case Nurse:
+		return [numCategories]Permission{
+			Clinical: crus, Orders: rs, Notes: crus, Demographics: crus, Encounters: crus,
+			Scheduling: cruds, Financial: rs, PatientInput: crus, Consents: rs, Provenances: rs,
+			Definitions: rs, Directory: rs, Conformance: rs,
+		}
+	case Therapist:
+		return [numCategories]Permission{
+			Clinical: crus, Orders: rs, Notes: crus, Demographics: rs, Encounters: rs,
+			Scheduling: crus, PatientInput: crus, Consents: rs, Provenances: rs,
+			Definitions: rs, Directory: rs, Conformance: rs,
+		}
+	case FrontDesk:
+		return [numCategories]Permission{
+			Demographics: crus, Encounters: crus, Scheduling: cruds, Financial: crus, Consents: crus,
+			Definitions: rs, Directory: rs, Conformance: rs,
+		}
+	case Admin:
+		return [numCategories]Permission{
+			Demographics: rs, Financial: rs, Consents: rs, Provenances: rs, Audit: rs,
+			Definitions: cruds, Directory: cruds, Conformance: cruds, Infrastructure: cruds,
+		}
+	}
+	return [numCategories]Permission{}
 }
 
-// patientPermissions is what a patient user may do within their own
+// patientRow is what a patient user may do within their own
 // compartment: read their record (the HIPAA right of access, 45 CFR
 // 164.524), request appointments, and send answers and messages. Their
 // record's clinical content is written by their care team, not by them.
 // AuditEvent is absent: the access report is its own, redacted, feature.
-var patientPermissions = map[Category]Permission{
-	Clinical: rs, Orders: rs, Notes: rs, Demographics: rs, Encounters: rs,
-	Scheduling: Create | Read | Search, Financial: rs, PatientInput: crus, Consents: rs, Provenances: rs,
-	Definitions: rs, Directory: rs, Conformance: rs,
+func patientRow() [numCategories]Permission {
+	return [numCategories]Permission{
+		Clinical: rs, Orders: rs, Notes: rs, Demographics: rs, Encounters: rs,
+		Scheduling: Create | Read | Search, Financial: rs, PatientInput: crus, Consents: rs, Provenances: rs,
+		Definitions: rs, Directory: rs, Conformance: rs,
+	}
 }
 
 // RolePermission returns what role may do to resources of resourceType.
 func RolePermission(role Role, resourceType string) Permission {
-	return rolePermissions[role][CategoryOf(resourceType)]
+	return roleRow(role)[CategoryOf(resourceType)]
 }
 
 // PatientPermission returns what a patient user may do to resources of
 // resourceType in their own compartment.
 func PatientPermission(resourceType string) Permission {
-	return patientPermissions[CategoryOf(resourceType)]
+	return patientRow()[CategoryOf(resourceType)]
 }
 
-// RoleTable returns the role table, for documentation.
-func RoleTable() map[Role]map[Category]Permission {
-	out := make(map[Role]map[Category]Permission, len(rolePermissions))
-	for r, m := range rolePermissions {
-		out[r] = maps.Clone(m)
-	}
-	return out
-}
+// RolePermissions returns what role may do to each category, for
+// documentation.
+func RolePermissions(role Role) [numCategories]Permission { return roleRow(role) }
+
+// PatientPermissions returns what a patient user may do to each category,
+// for documentation.
+func PatientPermissions() [numCategories]Permission { return patientRow() }

@@ -183,11 +183,18 @@ func (e *ScopeError) Error() string { return fmt.Sprintf("scope %q: %s", e.Scope
 // Is makes errors.Is(err, ErrUnknownScope) true for unknown scopes.
 func (e *ScopeError) Is(target error) bool { return target == ErrUnknownScope && e.Unknown }
 
-// resultParams do not select resources, so they cannot narrow access: a
-// scope carrying one is malformed rather than silently broader than it
-// reads (https://hl7.org/fhir/R4/search.html#Summary).
-var resultParams = []string{"_count", "_sort", "_include", "_revinclude", "_summary", "_elements",
-	"_total", "_contained", "_containedType", "_format", "_pretty", "_type"}
+// resultParam reports parameters that do not select resources, so they
+// cannot narrow access: a scope carrying one is malformed rather than
+// silently broader than it reads
+// (https://hl7.org/fhir/R4/search.html#Summary).
+func resultParam(name string) bool {
+	switch name {
+	case "_count", "_sort", "_include", "_revinclude", "_summary", "_elements",
+		"_total", "_contained", "_containedType", "_format", "_pretty", "_type":
+		return true
+	}
+	return false
+}
 
 // MaxScopeLen bounds one scope. Access tokens travel in headers, so SMART
 // asks servers to keep them small
@@ -292,7 +299,7 @@ func ParseScope(s string) (Scope, error) {
 			if !validParamName(name) {
 				return bad("%q is not a search parameter name", name)
 			}
-			if slices.Contains(resultParams, name) {
+			if resultParam(name) {
 				return bad("%s controls results, it cannot narrow access", name)
 			}
 			v, err := url.PathUnescape(value)
