@@ -165,23 +165,37 @@ func (s Scope) String() string {
 	return ""
 }
 
-// ErrUnknownScope is matched (errors.Is) by a ScopeError for a well-formed
-// scope this server does not know (email, smart/orchestrate_launch, a
-// vendor's scope). An authorization server may drop those and grant the
-// rest, as OAuth allows (RFC 6749 §3.3); malformed scopes are errors.
-var ErrUnknownScope = errors.New("unknown scope")
-
 // ScopeError reports a scope that cannot be granted, and why.
 type ScopeError struct {
-	Scope   string
-	Reason  string
-	Unknown bool // well-formed but not a scope this server knows
+	Scope  string
+	Reason string
+	// Unknown marks a well-formed scope this server does not know (email,
+	// smart/orchestrate_launch, a vendor's scope). An authorization server
+	// may drop those and grant the rest, as OAuth allows (RFC 6749 §3.3);
+	// malformed scopes are errors.
+	Unknown bool
 }
 
 func (e *ScopeError) Error() string { return fmt.Sprintf("scope %q: %s", e.Scope, e.Reason) }
 
-// Is makes errors.Is(err, ErrUnknownScope) true for unknown scopes.
-func (e *ScopeError) Is(target error) bool { return target == ErrUnknownScope && e.Unknown }
+// OnlyUnknown reports whether err, from ParseScope or ParseScopes, is nil or
+// holds only unknown scopes: the request may then proceed without them.
+// Any malformed scope, or an error of another kind, makes it false.
+func OnlyUnknown(err error) bool {
+	if err == nil {
+		return true
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !OnlyUnknown(e) {
+				return false
+			}
+		}
+		return true
+	}
+	se, ok := err.(*ScopeError)
+	return ok && se.Unknown
+}
 
 // resultParam reports parameters that do not select resources, so they
 // cannot narrow access: a scope carrying one is malformed rather than
@@ -396,8 +410,7 @@ type Scopes struct{ list []Scope }
 // ParseScopes parses a space-separated scope string (the OAuth scope
 // parameter). It returns the scopes it could parse and, if any could not,
 // an error joining one *ScopeError per bad scope, so that an authorization
-// server can drop unknown scopes (errors.Is(err, ErrUnknownScope) for each)
-// and refuse malformed ones. Duplicates are kept once.
+// server can drop unknown scopes (OnlyUnknown) and refuse malformed ones. Duplicates are kept once.
 func ParseScopes(s string) (Scopes, error) {
 	var out Scopes
 	var errs []error

@@ -119,8 +119,8 @@ func TestParseScopeInvalid(t *testing.T) {
 		if !strings.Contains(err.Error(), tt.reason) {
 			t.Errorf("ParseScope(%q) error %q does not contain %q", tt.in, err, tt.reason)
 		}
-		if errors.Is(err, ErrUnknownScope) != tt.unknown {
-			t.Errorf("ParseScope(%q): errors.Is(err, ErrUnknownScope) = %v, want %v", tt.in, !tt.unknown, tt.unknown)
+		if se.Unknown != tt.unknown || OnlyUnknown(err) != tt.unknown {
+			t.Errorf("ParseScope(%q): unknown = %v, want %v", tt.in, se.Unknown, tt.unknown)
 		}
 	}
 }
@@ -163,6 +163,15 @@ func TestParseScopes(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), `"email"`) || !strings.Contains(err.Error(), `"patient/Observation.sr"`) {
 		t.Errorf("error %q does not name both bad scopes", err)
+	}
+	if OnlyUnknown(err) {
+		t.Error("OnlyUnknown is true with a malformed scope among the errors")
+	}
+	if _, err := ParseScopes("openid email vendor/x"); err == nil || !OnlyUnknown(err) {
+		t.Errorf("OnlyUnknown(%v) is false for unknown scopes alone", err)
+	}
+	if !OnlyUnknown(nil) || OnlyUnknown(errors.New("other")) {
+		t.Error("OnlyUnknown is wrong for nil or a foreign error")
 	}
 	if !ss.Has(OpenIDScope) || !ss.Has(LaunchContextScope) || ss.Has(OfflineAccessScope) {
 		t.Errorf("Has is wrong for %q", ss)
