@@ -43,7 +43,7 @@ func TestInteractions(t *testing.T) {
 				t.Fatal(err)
 			}
 			v := res.Version
-			if res.Existing || v.ID == "ignored" || v.VersionID != "1" || v.Method != store.MethodCreate {
+			if res.Existing || v.ID == "ignored" || v.VersionID != "1" || v.Method != store.MethodPost {
 				t.Errorf("create = %+v", res)
 			}
 			got, err := s.Read(ctx, ReadRequest{Type: "Patient", ID: v.ID})

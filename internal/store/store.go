@@ -96,25 +96,27 @@ type Write struct {
 	IfMatch string
 }
 
-// Method says what a version records, as Bundle.entry.request.method does in
-// a history Bundle.
+// Method is the interaction that wrote a version, as
+// Bundle.entry.request.method says it in a history Bundle
+// (https://hl7.org/fhir/R4/http.html#history): replaying a history with these
+// methods rebuilds the same resources with the same ids.
 type Method uint8
 
 // Methods of versions.
 const (
-	MethodCreate Method = iota + 1 // POST, or PUT that created the resource
-	MethodUpdate                   // PUT
+	MethodPost   Method = iota + 1 // create: POST [type], the server chose the id
+	MethodPut                      // update: PUT [type]/[id], which created the resource when its version is 1
 	MethodDelete                   // DELETE: a tombstone
 )
 
 func (m Method) String() string {
 	switch m {
-	case MethodCreate:
-		return "create"
-	case MethodUpdate:
-		return "update"
+	case MethodPost:
+		return "POST"
+	case MethodPut:
+		return "PUT"
 	case MethodDelete:
-		return "delete"
+		return "DELETE"
 	}
 	return "method(" + strconv.Itoa(int(m)) + ")"
 }

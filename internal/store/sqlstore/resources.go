@@ -149,7 +149,7 @@ func (t *tx) Create(ctx context.Context, w store.Write) (*store.Version, error) 
 	if err != nil {
 		return nil, err
 	}
-	return t.insertResource(ctx, typ, store.NewID(), w)
+	return t.insertResource(ctx, typ, store.NewID(), store.MethodPost, w)
 }
 
 // Put implements store.Tx.
@@ -170,7 +170,7 @@ func (t *tx) Put(ctx context.Context, w store.Write) (*store.Version, error) {
 		if w.IfMatch != "" {
 			return nil, outcome.Errorf(outcome.Precondition, "%s/%s does not exist, so it cannot be at version %q", typ, id, w.IfMatch)
 		}
-		return t.insertResource(ctx, typ, id, w)
+		return t.insertResource(ctx, typ, id, store.MethodPut, w)
 	}
 	if w.IfMatch != "" && w.IfMatch != strconv.FormatInt(cur.version, 10) {
 		return nil, outcome.Errorf(outcome.Precondition, "%s/%s is at version %d, not %q", typ, id, cur.version, w.IfMatch)
@@ -183,7 +183,7 @@ func (t *tx) Put(ctx context.Context, w store.Write) (*store.Version, error) {
 		next, w.Org, t.seq, cur.rkey); err != nil {
 		return nil, outcome.Wrap(err, "cannot update a resource")
 	}
-	v, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodUpdate, w.Org, w.Resource)
+	v, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodPut, w.Org, w.Resource)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (t *tx) Put(ctx context.Context, w store.Write) (*store.Version, error) {
 	return v, nil
 }
 
-func (t *tx) insertResource(ctx context.Context, typ, id string, w store.Write) (*store.Version, error) {
+func (t *tx) insertResource(ctx context.Context, typ, id string, m store.Method, w store.Write) (*store.Version, error) {
 	if err := t.noteWrite(ctx); err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (t *tx) insertResource(ctx context.Context, typ, id string, w store.Write) 
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot create a resource")
 	}
-	v, err := t.insertVersion(ctx, rkey, typ, id, 1, store.MethodCreate, w.Org, w.Resource)
+	v, err := t.insertVersion(ctx, rkey, typ, id, 1, m, w.Org, w.Resource)
 	if err != nil {
 		return nil, err
 	}

@@ -222,7 +222,7 @@ func testCreateRead(t *testing.T, st store.Store) {
 	res := resource(t, `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"}}`)
 	before := string(res.Marshal())
 	v := create(t, st, res, org)
-	checkVersion(t, v, "Observation", "", "1", store.MethodCreate)
+	checkVersion(t, v, "Observation", "", "1", store.MethodPost)
 	if got := string(res.Marshal()); got != before {
 		t.Errorf("Create modified its input:\n got %s\nwant %s", got, before)
 	}
@@ -230,7 +230,7 @@ func testCreateRead(t *testing.T, st store.Store) {
 		t.Errorf("stored body lost the decimal's precision: %s", v.Body)
 	}
 	got := mustRead(t, st, "Observation", v.ID)
-	checkVersion(t, got, "Observation", v.ID, "1", store.MethodCreate)
+	checkVersion(t, got, "Observation", v.ID, "1", store.MethodPost)
 	if string(got.Body) != string(v.Body) {
 		t.Errorf("Read body differs from the stored one:\n got %s\nwant %s", got.Body, v.Body)
 	}
@@ -265,9 +265,9 @@ func testCreateAssignsRandomIDs(t *testing.T, st store.Store) {
 
 func testPutCreatesThenUpdates(t *testing.T, st store.Store) {
 	v1 := mustPut(t, st, patient(t, "p1", "One"), org, "")
-	checkVersion(t, v1, "Patient", "p1", "1", store.MethodCreate)
+	checkVersion(t, v1, "Patient", "p1", "1", store.MethodPut)
 	v2 := mustPut(t, st, patient(t, "p1", "Two"), org, "")
-	checkVersion(t, v2, "Patient", "p1", "2", store.MethodUpdate)
+	checkVersion(t, v2, "Patient", "p1", "2", store.MethodPut)
 	if v2.Seq <= v1.Seq {
 		t.Errorf("second version has seq %d, not after the first's %d", v2.Seq, v1.Seq)
 	}
@@ -295,7 +295,7 @@ func testPutCreatesThenUpdates(t *testing.T, st store.Store) {
 func testStampsMeta(t *testing.T, st store.Store) {
 	res := resource(t, `{"resourceType":"Patient","id":"m1","meta":{"lastUpdated":"2000-01-01T00:00:00Z","versionId":"77","profile":["http://example.org/p"]},"active":true}`)
 	v := mustPut(t, st, res, org, "")
-	checkVersion(t, v, "Patient", "m1", "1", store.MethodCreate)
+	checkVersion(t, v, "Patient", "m1", "1", store.MethodPut)
 	b := body(t, v)
 	var names []string
 	for _, m := range b.Members {
@@ -373,7 +373,7 @@ func testDelete(t *testing.T, st store.Store) {
 	}
 	// An update revives it with the next version.
 	v3 := mustPut(t, st, patient(t, "d1", "Back"), org, "")
-	checkVersion(t, v3, "Patient", "d1", "3", store.MethodUpdate)
+	checkVersion(t, v3, "Patient", "d1", "3", store.MethodPut)
 	if got := mustRead(t, st, "Patient", "d1"); got.VersionID != "3" {
 		t.Errorf("Read after revival = version %s, want 3", got.VersionID)
 	}
@@ -646,8 +646,11 @@ func testHistory(t *testing.T, st store.Store) {
 		}
 	}
 	h := allHistory(t, st, store.HistoryQuery{Type: "Patient", ID: "h1"})
-	if len(h) == 3 && (h[0].Method != store.MethodDelete || h[0].Body != nil || h[1].Method != store.MethodUpdate || h[2].Method != store.MethodCreate) {
-		t.Errorf("history methods = %v %v %v, want delete update create", h[0].Method, h[1].Method, h[2].Method)
+	if len(h) == 3 && (h[0].Method != store.MethodDelete || h[0].Body != nil || h[1].Method != store.MethodPut || h[2].Method != store.MethodPut) {
+		t.Errorf("history methods = %v %v %v, want DELETE PUT PUT", h[0].Method, h[1].Method, h[2].Method)
+	}
+	if b := allHistory(t, st, store.HistoryQuery{Type: "Basic"}); len(b) != 1 || b[0].Method != store.MethodPut {
+		t.Errorf("Basic history = %v", keys(b))
 	}
 	// History serves the stored bytes.
 	if len(h) == 3 {
