@@ -329,3 +329,38 @@ func TestGroupCommitStats(t *testing.T) {
 	}
 	t.Logf("%d updates in %d commits", s.Updates, s.Commits)
 }
+
+func TestSize(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, db *DB) {
+		defer db.Close()
+		before, err := db.Size(ctx)
+		if err != nil || before <= 0 {
+			t.Fatalf("Size = %d, %v", before, err)
+		}
+		big := `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">` +
+			strings.Repeat("x", 1000) + `</div>"}}`
+		err = db.Update(ctx, func(tx store.Tx) error {
+			for range 200 {
+				if _, err := tx.Create(ctx, store.Write{Resource: mustParse(t, big), Org: "o"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// PostgreSQL compresses the repeated text (TOAST), so only growth
+		// is certain there.
+		after, err := db.Size(ctx)
+		if err != nil || after <= before || (db.Dialect() == "sqlite" && after-before < 200*1000) {
+			t.Errorf("Size grew from %d to %d (%v) for 200 KB of resources", before, after, err)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) { check(t, openSQLite(t, "")) })
+	t.Run("postgres", func(t *testing.T) {
+		db, _ := openPostgres(t)
+		check(t, db)
+	})
+}
