@@ -88,7 +88,9 @@ func TestSynthea(t *testing.T) {
 		}
 		t.Logf("%s: %d bundles, %d resources (%d MB of JSON) in %v: %.0f resources/s", b.Name, len(files), resources,
 			bytes>>20, elapsed.Round(time.Millisecond), float64(resources)/elapsed.Seconds())
-		if sized, ok := s.st.(interface{ Size(context.Context) (int64, error) }); ok {
+		if sized, ok := s.st.(interface {
+			Size(context.Context) (int64, error)
+		}); ok {
 			if n, err := sized.Size(ctx); err == nil {
 				t.Logf("%s: %d bytes on disk, %.0f bytes/resource (no search index yet; W11)", b.Name, n, float64(n)/float64(resources))
 			}
