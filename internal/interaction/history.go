@@ -15,6 +15,10 @@ type HistoryRequest struct {
 	Type  string
 	ID    string
 	Since time.Time // _since; zero for none
+	// AtFrom and AtTo are _at's period (https://hl7.org/fhir/R4/http.html#history):
+	// versions current at some moment of [AtFrom, AtTo); AtTo zero for the
+	// instant AtFrom.
+	AtFrom, AtTo time.Time
 	Count int       // _count; 0 for the default
 	// Cursor continues from a previous page's Next (the transport carries it
 	// in the next link).
@@ -37,7 +41,8 @@ func (s *Service) History(ctx context.Context, req HistoryRequest) (*store.Histo
 	}
 	var page *store.HistoryPage
 	err := s.st.View(ctx, func(tx store.ReadTx) (err error) {
-		page, err = tx.History(ctx, store.HistoryQuery{Type: req.Type, ID: req.ID, Since: req.Since, Count: req.Count, Cursor: req.Cursor})
+		page, err = tx.History(ctx, store.HistoryQuery{Type: req.Type, ID: req.ID, Since: req.Since,
+			AtFrom: req.AtFrom, AtTo: req.AtTo, Count: req.Count, Cursor: req.Cursor})
 		return err
 	})
 	return page, err

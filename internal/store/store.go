@@ -152,6 +152,11 @@ type HistoryQuery struct {
 	// Since, when not zero, keeps versions whose lastUpdated is at or after
 	// it (FHIR _since).
 	Since time.Time
+	// AtFrom, when not zero, keeps the versions that were current at some
+	// moment of [AtFrom, AtTo) — FHIR _at: the version current at AtFrom of
+	// each resource, and those written after AtFrom and before AtTo. AtTo
+	// zero (or not after AtFrom) means the instant AtFrom only.
+	AtFrom, AtTo time.Time
 	// Count bounds the page size; 0 means DefaultHistoryCount, and more than
 	// MaxHistoryCount is clamped to it.
 	Count int

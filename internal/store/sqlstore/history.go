@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -56,6 +57,24 @@ func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.Hist
 		}
 		where, args = append(where, "v.t >= ?"), append(args, first.Int64)
 	}
+	if !q.AtFrom.IsZero() {
+		// Versions written at or before AtFrom have t < tf; those written
+		// before AtTo have t < tt. Transactions with no row in transactions
+		// wrote nothing, so the first later one bounds correctly.
+		tf, err := t.firstAfter(ctx, q.AtFrom, false)
+		if err != nil {
+			return nil, err
+		}
+		tt := tf
+		if q.AtTo.After(q.AtFrom) {
+			if tt, err = t.firstAfter(ctx, q.AtTo, true); err != nil {
+				return nil, err
+			}
+		}
+		where = append(where, `((v.t < ? AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.rkey = v.rkey AND w.t < ? AND w.version > v.version))
+			OR (v.t >= ? AND v.t < ?))`)
+		args = append(args, tf, tf, tf, tt)
+	}
 	if q.Cursor != "" {
 		var seq, vkey int64
 		if _, err := fmt.Sscanf(q.Cursor, "%d.%d", &seq, &vkey); err != nil || fmt.Sprintf("%d.%d", seq, vkey) != q.Cursor {
@@ -94,4 +113,26 @@ func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.Hist
 		return nil, outcome.Wrap(err, "cannot read history")
 	}
 	return page, nil
+}
+
+// firstAfter returns the sequence number of the first transaction written
+// after instant (at or after it, when inclusive), or one past the last when
+// there is none.
+func (t *readTx) firstAfter(ctx context.Context, instant time.Time, inclusive bool) (int64, error) {
+	q := `SELECT MIN(t) FROM transactions WHERE instant > ?`
+	if inclusive {
+		q = sqlFirstSince
+	}
+	var first sql.NullInt64
+	if err := t.queryRow(ctx, q, micros(instant)).Scan(&first); err != nil {
+		return 0, outcome.Wrap(err, "cannot read history")
+	}
+	if first.Valid {
+		return first.Int64, nil
+	}
+	var last sql.NullInt64
+	if err := t.queryRow(ctx, `SELECT MAX(t) FROM transactions`).Scan(&last); err != nil {
+		return 0, outcome.Wrap(err, "cannot read history")
+	}
+	return last.Int64 + 1, nil
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 		{"History", testHistory},
 		{"HistoryPagingStable", testHistoryPagingStable},
 		{"HistorySince", testHistorySince},
+		{"HistoryAt", testHistoryAt},
 		{"SnapshotStable", testSnapshotStable},
 		{"Tenancy", testTenancy},
 		{"FindByIdentifier", testFindByIdentifier},
@@ -717,6 +718,46 @@ func testHistorySince(t *testing.T, st store.Store) {
 	}
 	if got := allHistory(t, st, store.HistoryQuery{Type: "Patient", Since: vs[2].LastUpdated}); len(got) != 2 {
 		t.Errorf("type history _since = %v, want the last 2", keys(got))
+	}
+}
+
+func testHistoryAt(t *testing.T, st store.Store) {
+	pause := func() { time.Sleep(3 * time.Millisecond) }
+	a1 := mustPut(t, st, patient(t, "a", "1"), org, "")
+	pause()
+	b1 := mustPut(t, st, patient(t, "b", "1"), org, "")
+	pause()
+	a2 := mustPut(t, st, patient(t, "a", "2"), org, "")
+	pause()
+	var bDel *store.Version
+	update(t, st, func(tx store.Tx) (err error) {
+		bDel, err = tx.Delete(context.Background(), "Patient", "b", "")
+		return err
+	})
+	pause()
+	a3 := mustPut(t, st, patient(t, "a", "3"), org, "")
+	at := func(from, to time.Time) []string {
+		return keys(allHistory(t, st, store.HistoryQuery{Type: "Patient", AtFrom: from, AtTo: to, Count: 2}))
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		want     []string
+	}{
+		{"before anything", a1.LastUpdated.Add(-time.Hour), time.Time{}, nil},
+		{"at the first write", a1.LastUpdated, time.Time{}, []string{"Patient/a/1"}},
+		{"after b1", b1.LastUpdated, time.Time{}, []string{"Patient/b/1", "Patient/a/1"}},
+		{"after a2", a2.LastUpdated, time.Time{}, []string{"Patient/a/2", "Patient/b/1"}},
+		{"after the delete", bDel.LastUpdated, time.Time{}, []string{"Patient/b/2", "Patient/a/2"}},
+		{"now", a3.LastUpdated.Add(time.Hour), time.Time{}, []string{"Patient/a/3", "Patient/b/2"}},
+		{"a period", b1.LastUpdated, bDel.LastUpdated, []string{"Patient/a/2", "Patient/b/1", "Patient/a/1"}},
+	} {
+		if got := at(tc.from, tc.to); !slices.Equal(got, tc.want) {
+			t.Errorf("_at %s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := keys(allHistory(t, st, store.HistoryQuery{Type: "Patient", ID: "a", AtFrom: b1.LastUpdated})); !slices.Equal(got, []string{"Patient/a/1"}) {
+		t.Errorf("instance _at = %v", got)
 	}
 }
 
