@@ -19,7 +19,7 @@ type HistoryRequest struct {
 	// versions current at some moment of [AtFrom, AtTo); AtTo zero for the
 	// instant AtFrom.
 	AtFrom, AtTo time.Time
-	Count int       // _count; 0 for the default
+	Count        int // _count; 0 for the default
 	// Cursor continues from a previous page's Next (the transport carries it
 	// in the next link).
 	Cursor string
