@@ -22,10 +22,5 @@ func (s *Service) Read(ctx context.Context, req ReadRequest) (*store.Version, er
 	if err := checkID(req.ID); err != nil {
 		return nil, err
 	}
-	var v *store.Version
-	err := s.st.View(ctx, func(tx store.ReadTx) (err error) {
-		v, err = tx.Read(ctx, req.Type, req.ID)
-		return err
-	})
-	return v, err
+	return s.st.Read(ctx, req.Type, req.ID)
 }

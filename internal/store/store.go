@@ -14,6 +14,11 @@ import (
 type Store interface {
 	// View runs fn in a read-only transaction that sees one snapshot.
 	View(ctx context.Context, fn func(tx ReadTx) error) error
+	// Read is ReadTx.Read outside a transaction: the current version of
+	// type/id, read by one statement, which is its own snapshot. It exists
+	// because read by id is the hottest path (benchmarks.md W4) and a View
+	// costs a BEGIN and a ROLLBACK around it.
+	Read(ctx context.Context, typ, id string) (*Version, error)
 	// Update runs fn in a read-write transaction. Updates run one at a time;
 	// the transaction commits if fn returns nil and writes nothing otherwise
 	// (a panic in fn rolls back and is re-raised in the caller). The error

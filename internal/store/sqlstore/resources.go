@@ -40,6 +40,18 @@ func (t *readTx) Read(ctx context.Context, typ, id string) (*store.Version, erro
 	return t.oneVersion(row, typ, id, "")
 }
 
+// Read implements store.Store: one statement, no transaction.
+func (db *DB) Read(ctx context.Context, typ, id string) (*store.Version, error) {
+	q := db.q(sqlReadCurrent)
+	var row *sql.Row
+	if st := db.readStmts.get(q); st != nil {
+		row = st.QueryRowContext(ctx, typ, id)
+	} else {
+		row = db.read.QueryRowContext(ctx, q, typ, id)
+	}
+	return (&readTx{db: db}).oneVersion(row, typ, id, "")
+}
+
 // VRead implements store.ReadTx.
 func (t *readTx) VRead(ctx context.Context, typ, id, versionID string) (*store.Version, error) {
 	n, err := strconv.ParseInt(versionID, 10, 64)

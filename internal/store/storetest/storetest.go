@@ -238,6 +238,10 @@ func testCreateRead(t *testing.T, st store.Store) {
 	if got.Seq != v.Seq || !got.LastUpdated.Equal(v.LastUpdated) || got.Org != org {
 		t.Errorf("Read = seq %d, %v, org %q; Create said seq %d, %v, org %q", got.Seq, got.LastUpdated, got.Org, v.Seq, v.LastUpdated, org)
 	}
+	direct, err := st.Read(context.Background(), "Observation", v.ID)
+	if err != nil || string(direct.Body) != string(v.Body) || direct.VersionID != "1" || direct.Seq != v.Seq {
+		t.Errorf("Store.Read = %+v, %v; want the version Create returned", direct, err)
+	}
 	vr, err := vread(st, "Observation", v.ID, "1")
 	if err != nil {
 		t.Fatal(err)
@@ -320,6 +324,8 @@ func testStampsMeta(t *testing.T, st store.Store) {
 func testUnknown(t *testing.T, st store.Store) {
 	_, err := read(st, "Patient", "nope")
 	wantKind(t, "Read unknown", err, outcome.NotFound)
+	_, err = st.Read(context.Background(), "Patient", "nope")
+	wantKind(t, "Store.Read unknown", err, outcome.NotFound)
 	_, err = vread(st, "Patient", "nope", "1")
 	wantKind(t, "VRead unknown", err, outcome.NotFound)
 	v := create(t, st, patient(t, "", "X"), org)
@@ -350,6 +356,8 @@ func testDelete(t *testing.T, st store.Store) {
 	}
 	_, err := read(st, "Patient", "d1")
 	wantKind(t, "Read deleted", err, outcome.Gone)
+	_, err = st.Read(context.Background(), "Patient", "d1")
+	wantKind(t, "Store.Read deleted", err, outcome.Gone)
 	_, err = vread(st, "Patient", "d1", "2")
 	wantKind(t, "VRead tombstone", err, outcome.Gone)
 	if _, err := vread(st, "Patient", "d1", "1"); err != nil {
