@@ -31,7 +31,9 @@
 // View reads one snapshot: every read inside the callback sees the database as
 // of one instant, whatever commits meanwhile (SQLite WAL read transaction;
 // PostgreSQL REPEATABLE READ READ ONLY). Paging a history or a search inside one
-// View is therefore stable.
+// View is therefore stable. Store.Read reads one resource by id without a
+// transaction: a single statement is its own snapshot, and read by id is the
+// hottest path.
 //
 // # Versions and the commit sequence
 //
