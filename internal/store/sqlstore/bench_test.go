@@ -123,8 +123,9 @@ func BenchmarkCreateBatch100(b *testing.B) {
 	})
 }
 
-// BenchmarkRead measures read by id of random resources among 10,000, one
-// View each, sequentially and from 8 goroutines per core.
+// BenchmarkRead measures read by id of random resources among 10,000:
+// direct (Store.Read, one statement) and in a View each (serial), each
+// sequentially and from 8 goroutines per core.
 func BenchmarkRead(b *testing.B) {
 	benchStores(b, func(b *testing.B, db *DB) {
 		ctx := context.Background()
@@ -155,6 +156,33 @@ func BenchmarkRead(b *testing.B) {
 				return err
 			})
 		}
+		direct := func(id string) error {
+			v, err := db.Read(ctx, "Observation", id)
+			if err == nil && len(v.Body) == 0 {
+				err = fmt.Errorf("empty body")
+			}
+			return err
+		}
+		b.Run("direct", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := direct(ids[rand.IntN(n)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b, b.N)
+		})
+		b.Run("direct-parallel", func(b *testing.B) {
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := direct(ids[rand.IntN(n)]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportRate(b, b.N)
+		})
 		b.Run("serial", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if err := read(ids[rand.IntN(n)]); err != nil {
