@@ -116,6 +116,8 @@ var invalidCases = []struct {
 	// ele-1
 	{"element with only an id", `{"resourceType":"Patient","name":[{"id":"n1"}]}`, "invariant", "Patient.name[0]"},
 	{"primitive companion with only an id", `{"resourceType":"Patient","_birthDate":{"id":"b"}}`, "invariant", "Patient._birthDate"},
+	{"local reference without a contained target (ref-1)", `{"resourceType":"Patient","managingOrganization":{"reference":"#o1"}}`, "invariant", "Patient.managingOrganization"},
+	{"ref-1 in a Bundle entry", `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","managingOrganization":{"reference":"#o1"}}}]}`, "invariant", "Bundle.entry[0].resource.managingOrganization"},
 	// nested resources
 	{"invalid contained resource", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","foo":1}]}`, "structure", "Patient.contained[0].foo"},
 	{"invalid Bundle entry", `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","gender":"x"}}]}`, "code-invalid", "Bundle.entry[0].resource.gender"},
@@ -171,6 +173,8 @@ func TestValidResources(t *testing.T) {
 		`{"resourceType":"Patient","birthDate":"2024-02-29","deceasedDateTime":"2025","meta":{"lastUpdated":"2020-01-01T10:00:00.123+01:00"}}`,
 		`{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Ann &amp; B&nbsp;C</p></div>"}}`,
 		`{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"X"}],"managingOrganization":{"reference":"#o1"}}`,
+		// ref-1 inside a Bundle entry: %rootResource is the entry's resource, not the Bundle (Synthea's EOBs).
+		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"X"}],"managingOrganization":{"reference":"#o1"}}}]}`,
 	} {
 		if issues := v.Validate([]byte(in)); outcome.HasErrors(issues) {
 			t.Errorf("%s: unexpected issues %v", in, issues)

@@ -34,22 +34,30 @@ var _ InvariantChecker = (*FHIRPathInvariants)(nil)
 // CheckInvariants implements InvariantChecker.
 func (f *FHIRPathInvariants) CheckInvariants(s *spec.Spec, resource *fhir.Value) []outcome.Issue {
 	root := fhirpath.ResourceNode(s, resource)
-	w := invariantWalk{f: f, s: s, root: root}
-	w.node(root, root)
+	w := invariantWalk{f: f, s: s}
+	w.node(root, root, root)
 	return w.issues
 }
 
 type invariantWalk struct {
 	f      *FHIRPathInvariants
 	s      *spec.Spec
-	root   *fhirpath.Node
 	issues []outcome.Issue
 }
 
-func (w *invariantWalk) node(n *fhirpath.Node, resource *fhirpath.Node) {
+// node checks n and its descendants. resource is %resource, the nearest
+// resource at or above n; rootResource is %rootResource, the same except
+// inside a contained resource, where it is the container
+// (https://hl7.org/fhir/R4/fhirpath.html#variables). A resource in a Bundle
+// entry or a Parameters parameter is its own root: ref-1 looks for "#id"
+// targets among %rootResource.contained.
+func (w *invariantWalk) node(n, resource, rootResource *fhirpath.Node) {
 	typ := w.s.Type(n.TypeName())
 	if typ != nil && typ.IsResource() {
 		resource = n
+		if e := n.Element(); e == nil || e.Name != "contained" {
+			rootResource = n
+		}
 	}
 	// Constraints of the node's type and its base types, declared on the
 	// type's root.
@@ -59,7 +67,7 @@ func (w *invariantWalk) node(n *fhirpath.Node, resource *fhirpath.Node) {
 				continue // checked structurally: see checker.object
 			}
 			if c := t.Constraints[key]; c.Path == t.Name {
-				w.check(c, n, resource)
+				w.check(c, n, resource, rootResource)
 			}
 		}
 		if t.Base == "" {
@@ -71,7 +79,7 @@ func (w *invariantWalk) node(n *fhirpath.Node, resource *fhirpath.Node) {
 		if owner := w.s.Type(e.Path[:strings.IndexByte(e.Path, '.')]); owner != nil {
 			for _, key := range e.Constraints {
 				if c, ok := owner.Constraints[key]; ok && c.Path != owner.Name {
-					w.check(c, n, resource)
+					w.check(c, n, resource, rootResource)
 				}
 			}
 		}
@@ -82,7 +90,7 @@ func (w *invariantWalk) node(n *fhirpath.Node, resource *fhirpath.Node) {
 	}
 	for _, k := range kids {
 		if kn, ok := k.(*fhirpath.Node); ok {
-			w.node(kn, resource)
+			w.node(kn, resource, rootResource)
 		}
 	}
 }
@@ -97,7 +105,7 @@ var correctedInvariants = map[string]string{
 	"que-7": "operator = 'exists' implies (answer is boolean)",
 }
 
-func (w *invariantWalk) check(c spec.Constraint, n *fhirpath.Node, resource *fhirpath.Node) {
+func (w *invariantWalk) check(c spec.Constraint, n, resource, rootResource *fhirpath.Node) {
 	if fixed, ok := correctedInvariants[c.Key]; ok {
 		c.Expression = fixed
 	}
@@ -109,7 +117,7 @@ func (w *invariantWalk) check(c spec.Constraint, n *fhirpath.Node, resource *fhi
 			Diagnostics: c.Key + ": cannot evaluate: " + err.Error(), Expression: []string{n.Location()}})
 		return
 	}
-	out, err := expr.Evaluate(&fhirpath.Env{Spec: w.s, Resource: resource, RootResource: w.root, AsFilters: true}, fhirpath.Collection{n})
+	out, err := expr.Evaluate(&fhirpath.Env{Spec: w.s, Resource: resource, RootResource: rootResource, AsFilters: true}, fhirpath.Collection{n})
 	if err != nil {
 		w.issues = append(w.issues, outcome.Issue{Severity: outcome.SevError, Code: "invariant",
 			Diagnostics: c.Key + ": cannot be evaluated on this content: " + err.Error(), Expression: []string{n.Location()}})
