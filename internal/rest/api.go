@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/interaction"
 	"github.com/continuum-ehr/continuum/internal/operation"
 )
 
@@ -19,6 +20,13 @@ type Options struct {
 
 	Spec     *spec.Spec
 	Validate *operation.Validate
+
+	// Interactions serves the resource interactions (read, create, …);
+	// nil leaves them out of the API and the CapabilityStatement.
+	Interactions *interaction.Service
+	// Org owns what REST writes create, until principals (the
+	// authorization issue) say on whose behalf a request acts.
+	Org string
 
 	Software Software  // reported in the CapabilityStatement
 	Started  time.Time // the CapabilityStatement's date

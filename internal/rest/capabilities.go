@@ -42,9 +42,46 @@ type capImplementor struct {
 }
 
 type capRest struct {
-	Mode          string         `json:"mode"`
-	Documentation string         `json:"documentation,omitzero"`
-	Operation     []capOperation `json:"operation,omitzero"`
+	Mode          string           `json:"mode"`
+	Documentation string           `json:"documentation,omitzero"`
+	Resource      []capResource    `json:"resource,omitzero"`
+	Interaction   []capInteraction `json:"interaction,omitzero"`
+	Operation     []capOperation   `json:"operation,omitzero"`
+}
+
+type capResource struct {
+	Type              string           `json:"type"`
+	Interaction       []capInteraction `json:"interaction"`
+	Versioning        string           `json:"versioning"`
+	ReadHistory       bool             `json:"readHistory"`
+	UpdateCreate      bool             `json:"updateCreate"`
+	ConditionalCreate bool             `json:"conditionalCreate"`
+	ConditionalUpdate bool             `json:"conditionalUpdate"`
+	ConditionalDelete string           `json:"conditionalDelete"`
+}
+
+type capInteraction struct {
+	Code string `json:"code"`
+}
+
+// resourceInteractions lists, per resource type, the interactions
+// internal/interaction implements.
+func resourceInteractions(opts Options) []capResource {
+	var out []capResource
+	for _, typ := range opts.Spec.ResourceTypes() {
+		out = append(out, capResource{
+			Type: typ,
+			Interaction: []capInteraction{{"read"}, {"vread"}, {"update"}, {"patch"}, {"delete"},
+				{"history-instance"}, {"history-type"}, {"create"}},
+			Versioning:        "versioned-update", // If-Match is honoured
+			ReadHistory:       true,
+			UpdateCreate:      true,
+			ConditionalCreate: true, // If-None-Exist by identifier or _id
+			ConditionalUpdate: true,
+			ConditionalDelete: "single",
+		})
+	}
+	return out
 }
 
 type capOperation struct {
@@ -77,6 +114,15 @@ func capabilityStatement(opts Options) []byte {
 					"The `mode` and `profile` parameters are not supported yet.",
 			}},
 		}},
+	}
+	if opts.Interactions != nil {
+		r := &cs.Rest[0]
+		r.Documentation = "FHIR R4 JSON API. Search is not available yet; conditional create (If-None-Exist), " +
+			"conditional update and delete, and conditional references match by identifier=[system|]value or " +
+			"_id only. History pages with _count, _since and the next link. PATCH takes JSON Patch " +
+			"(application/json-patch+json); FHIRPath Patch is not available yet."
+		r.Resource = resourceInteractions(opts)
+		r.Interaction = []capInteraction{{"transaction"}, {"batch"}, {"history-system"}}
 	}
 	b, err := json.Marshal(cs, jsontext.WithIndent("  "))
 	if err != nil {

@@ -9,11 +9,14 @@ import (
 )
 
 // dispatch routes POST [base]/$name and POST [base]/[type]/$name to the
-// operation called name in ops; other names are not endpoints (yet).
+// operation called name in ops, and POST [base]/[type] to create.
 func (a *API) dispatch(ops map[string]handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		name := r.PathValue("name")
 		if !strings.HasPrefix(name, "$") {
+			if r.PathValue("type") == "" && a.opts.Interactions != nil {
+				return a.create(w, r) // POST [base]/[type]
+			}
 			return a.notFound(w, r)
 		}
 		if typ := r.PathValue("type"); typ != "" {

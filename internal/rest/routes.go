@@ -13,6 +13,26 @@ func (a *API) routes() *http.ServeMux {
 	// Capabilities: https://hl7.org/fhir/R4/http.html#capabilities
 	mux.Handle("GET /fhir/metadata", a.fhir(a.capabilities))
 
+	// Resource interactions: https://hl7.org/fhir/R4/http.html
+	// POST [base]/[type] (create) shares its pattern with the system
+	// operations: dispatch sends names without '$' to create.
+	if a.opts.Interactions != nil {
+		// Real clients post Bundles to the base with and without a
+		// trailing slash.
+		mux.Handle("POST /fhir", a.fhir(a.bundle))
+		mux.Handle("POST /fhir/{$}", a.fhir(a.bundle))
+		mux.Handle("GET /fhir/_history", a.fhir(a.history))
+		mux.Handle("GET /fhir/{type}/_history", a.fhir(a.history))
+		mux.Handle("GET /fhir/{type}/{id}", a.fhir(a.read))
+		mux.Handle("PUT /fhir/{type}", a.fhir(a.conditionalUpdate))
+		mux.Handle("DELETE /fhir/{type}", a.fhir(a.conditionalDelete))
+		mux.Handle("PUT /fhir/{type}/{id}", a.fhir(a.update))
+		mux.Handle("PATCH /fhir/{type}/{id}", a.fhir(a.patch))
+		mux.Handle("DELETE /fhir/{type}/{id}", a.fhir(a.delete))
+		mux.Handle("GET /fhir/{type}/{id}/_history", a.fhir(a.history))
+		mux.Handle("GET /fhir/{type}/{id}/_history/{vid}", a.fhir(a.vread))
+	}
+
 	// Operations: https://hl7.org/fhir/R4/operations.html#executing
 	// ServeMux cannot hold "POST /fhir/{type}" (create, later) beside
 	// "POST /fhir/{op}": both are one wildcard segment and registration
