@@ -11,9 +11,12 @@ import (
 
 	"github.com/continuum-ehr/continuum/internal/config"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/interaction"
 	"github.com/continuum-ehr/continuum/internal/operation"
 	"github.com/continuum-ehr/continuum/internal/rest"
 	"github.com/continuum-ehr/continuum/internal/server"
+	"github.com/continuum-ehr/continuum/internal/store"
+	"github.com/continuum-ehr/continuum/internal/store/sqlstore"
 	"github.com/continuum-ehr/continuum/internal/validate"
 )
 
@@ -55,18 +58,21 @@ func runServe(ctx context.Context, c command, e *env, args []string) int {
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// Settings that name components of later issues fail clearly instead
 	// of being accepted and ignored.
-	if cfg.DatabaseURL != "" {
-		return errors.New("PostgreSQL storage (--database-url) is not available yet; run with the embedded store (--data DIR) for now")
-	}
 	if cfg.MLLPAddr != "" {
 		return errors.New("the HL7 v2 MLLP listener (--mllp-addr) is not available yet")
 	}
 
 	// Storage: the data directory holds clinical data, so only its owner may
-	// read it. The embedded store itself arrives with the storage issue.
+	// read it. It also holds the embedded store unless --database-url names
+	// PostgreSQL.
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close() // after the server has stopped: no request uses it any more
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -78,7 +84,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		cfg.BaseURL = config.DefaultBaseURL(ln.Addr().String(), cfg.TLS())
 	}
 
-	srv, err := newServer(cfg, log, time.Now())
+	srv, err := newServer(cfg, st, log, time.Now())
 	if err != nil {
 		return err
 	}
@@ -95,18 +101,39 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return err
 }
 
+// restOrg owns the resources REST writes create until principals (the
+// authorization issue) say on whose behalf a request acts
+// (docs/decisions/0004-tenancy.md).
+const restOrg = "default"
+
+// openStore opens the store the configuration names, migrating an empty one:
+// PostgreSQL with --database-url, else SQLite under --data.
+func openStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	if cfg.DatabaseURL != "" {
+		return sqlstore.OpenPostgres(ctx, cfg.DatabaseURL, sqlstore.Options{})
+	}
+	return sqlstore.OpenSQLite(ctx, cfg.Data, sqlstore.Options{})
+}
+
 // newServer assembles the HTTP server: definitions → validator → $validate
-// → REST API → server.
-func newServer(cfg config.Config, log *slog.Logger, started time.Time) (*server.Server, error) {
+// and, over st, the interactions → REST API → server. st nil leaves the
+// resource interactions out.
+func newServer(cfg config.Config, st store.Store, log *slog.Logger, started time.Time) (*server.Server, error) {
 	r4 := spec.R4()
 	v := validate.New(r4, validate.Options{MaxBytes: int(cfg.MaxBytes), MaxDepth: validate.DefaultMaxDepth})
+	var svc *interaction.Service
+	if st != nil {
+		svc = interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4})
+	}
 	api := rest.New(rest.Options{
-		BaseURL:  cfg.BaseURL,
-		Spec:     r4,
-		Validate: operation.NewValidate(v, validate.DefaultMaxDepth),
-		Software: rest.Software{Name: "Continuum", Version: readBuild().version},
-		Started:  started,
-		Logger:   log,
+		BaseURL:      cfg.BaseURL,
+		Spec:         r4,
+		Validate:     operation.NewValidate(v, validate.DefaultMaxDepth),
+		Interactions: svc,
+		Org:          restOrg,
+		Software:     rest.Software{Name: "Continuum", Version: readBuild().version},
+		Started:      started,
+		Logger:       log,
 	})
 	return server.New(server.Options{
 		Handler:      api.Handler(),

@@ -30,7 +30,7 @@ func TestServeRefuses(t *testing.T) {
 		wantCode   int
 		wantStderr string
 	}{
-		{"postgres not yet", []string{"--database-url", "postgres://u:hunter2@localhost/continuum"}, 1, "PostgreSQL storage (--database-url) is not available yet"},
+		{"postgres unreachable", []string{"--database-url", "postgres://u:hunter2@127.0.0.1:1/continuum?connect_timeout=5"}, 1, "cannot connect to PostgreSQL"},
 		{"mllp not yet", []string{"--mllp-addr", "127.0.0.1:2575"}, 1, "MLLP listener (--mllp-addr) is not available yet"},
 		{"address in use", []string{"--addr", busy.Addr().String()}, 1, "address already in use"},
 		{"bad base url", []string{"--base-url", "ehr.example.org"}, 2, "--base-url"},
@@ -137,7 +137,7 @@ func TestStack(t *testing.T) {
 	cfg := config.Default()
 	cfg.MaxBytes = 1 << 10
 	cfg.BaseURL = "http://127.0.0.1:8080"
-	srv, err := newServer(cfg, slog.New(slog.DiscardHandler), time.Now())
+	srv, err := newServer(cfg, nil, slog.New(slog.DiscardHandler), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
