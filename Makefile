@@ -16,10 +16,11 @@ build:
 test:
 	$(GO) test -shuffle=on ./...
 
-# The store conformance suite on PostgreSQL too, on a throwaway cluster
-# (.ci/postgres; installs Debian's postgresql when missing and run as root).
+# The store conformance suite and the packages over the store (jobs,
+# interaction, rest) on PostgreSQL too, on a throwaway cluster (.ci/postgres;
+# installs Debian's postgresql when missing and run as root).
 test-postgres:
-	bash -c 'source .ci/postgres && $(GO) test -shuffle=on ./internal/store/...'
+	bash -c 'source .ci/postgres && $(GO) test -shuffle=on ./internal/store/... ./internal/jobs/... ./internal/interaction/... ./internal/rest/...'
 
 # The race detector costs several times the test time on a small machine; run
 # it before merging concurrency changes.
