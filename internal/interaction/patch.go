@@ -12,18 +12,27 @@ import (
 )
 
 // PatchRequest is a patch: PATCH [base]/[type]/[id] with a JSON Patch
-// document (application/json-patch+json, RFC 6902).
+// document (application/json-patch+json, RFC 6902) or a FHIRPath Patch (a
+// Parameters resource, https://hl7.org/fhir/R4/fhirpatch.html).
 // https://hl7.org/fhir/R4/http.html#patch
-// FHIRPath Patch (a Parameters body) is not supported yet.
 type PatchRequest struct {
 	Type    string
 	ID      string
-	Body    []byte // the JSON Patch: an array of operations
+	Format  PatchFormat
+	Body    []byte // the JSON Patch (an array of operations) or the Parameters
 	Org     string
 	IfMatch string
 }
 
-// Patch applies a JSON Patch to the current version and stores the result as
+// PatchFormat says which kind of patch document a PatchRequest carries.
+type PatchFormat uint8
+
+const (
+	JSONPatch     PatchFormat = iota // RFC 6902, application/json-patch+json
+	FHIRPathPatch                    // a Parameters resource, application/fhir+json
+)
+
+// Patch applies a JSON Patch or a FHIRPath Patch to the current version and stores the result as
 // the next version, validated like any update. The read, the patch and the
 // write happen in one transaction, so a concurrent write cannot slip between
 // them. A failing "test" operation is an error of kind Precondition (as R4's
@@ -36,9 +45,9 @@ func (s *Service) Patch(ctx context.Context, req PatchRequest) (*store.Version, 
 	if err := checkID(req.ID); err != nil {
 		return nil, err
 	}
-	ops, err := fhir.Parse(req.Body)
+	apply, err := s.patcher(req.Format, req.Body)
 	if err != nil {
-		return nil, outcome.New(outcome.Invalid, "structure", "the JSON Patch is not JSON: "+err.Error())
+		return nil, err
 	}
 	var out *store.Version
 	err = s.st.Update(ctx, func(tx store.Tx) error {
@@ -55,7 +64,7 @@ func (s *Service) Patch(ctx context.Context, req PatchRequest) (*store.Version, 
 		}
 		// The stored meta.versionId and lastUpdated go with the patch's
 		// result; the store sets them anew.
-		patched, err := ApplyJSONPatch(doc, &ops)
+		patched, err := apply(doc)
 		if err != nil {
 			return err
 		}
@@ -73,6 +82,31 @@ func (s *Service) Patch(ctx context.Context, req PatchRequest) (*store.Version, 
 		return nil, err
 	}
 	return out, nil
+}
+
+// patcher parses a patch document of the given format and returns the
+// function that applies it, so a malformed document fails before the store is
+// touched.
+func (s *Service) patcher(f PatchFormat, body []byte) (func(fhir.Value) (fhir.Value, error), error) {
+	switch f {
+	case JSONPatch:
+		ops, err := fhir.Parse(body)
+		if err != nil {
+			return nil, outcome.New(outcome.Invalid, "structure", "the JSON Patch is not JSON: "+err.Error())
+		}
+		return func(doc fhir.Value) (fhir.Value, error) { return ApplyJSONPatch(doc, &ops) }, nil
+	case FHIRPathPatch:
+		params, err := s.parse("Parameters", body)
+		if err != nil {
+			return nil, err
+		}
+		ops, err := ParseFHIRPathPatch(params)
+		if err != nil {
+			return nil, err
+		}
+		return func(doc fhir.Value) (fhir.Value, error) { return ApplyFHIRPathPatch(s.spec, doc, ops) }, nil
+	}
+	return nil, outcome.Errorf(outcome.Internal, "unknown patch format %d", f)
 }
 
 // ApplyJSONPatch applies the operations of patch (RFC 6902) to doc and

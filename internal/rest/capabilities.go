@@ -120,7 +120,8 @@ func capabilityStatement(opts Options) []byte {
 		r.Documentation = "FHIR R4 JSON API. Search is not available yet; conditional create (If-None-Exist), " +
 			"conditional update and delete, and conditional references match by identifier=[system|]value or " +
 			"_id only. History pages with _count, _since and the next link. PATCH takes JSON Patch " +
-			"(application/json-patch+json); FHIRPath Patch is not available yet."
+			"(application/json-patch+json) and FHIRPath Patch (a Parameters resource, application/fhir+json), " +
+			"also as Bundle entries (JSON Patch in a Binary)."
 		r.Resource = resourceInteractions(opts)
 		r.Interaction = []capInteraction{{"transaction"}, {"batch"}, {"history-system"}}
 	}

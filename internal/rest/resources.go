@@ -182,18 +182,19 @@ func (a *API) conditionalDelete(w http.ResponseWriter, r *http.Request) error {
 }
 
 // patch is PATCH [base]/[type]/[id] with a JSON Patch
-// (application/json-patch+json): https://hl7.org/fhir/R4/http.html#patch
-// FHIRPath Patch (a Parameters resource) is not supported yet.
+// (application/json-patch+json) or a FHIRPath Patch (a Parameters resource,
+// application/fhir+json): https://hl7.org/fhir/R4/http.html#patch
 func (a *API) patch(w http.ResponseWriter, r *http.Request) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var format interaction.PatchFormat
 	switch mt {
 	case "application/json-patch+json":
+		format = interaction.JSONPatch
 	case "application/fhir+json", "application/json":
-		return outcome.New(outcome.NotSupported, "not-supported",
-			"FHIRPath Patch is not supported yet: send a JSON Patch as application/json-patch+json")
+		format = interaction.FHIRPathPatch
 	default:
 		return outcome.New(outcome.UnsupportedMediaType, "not-supported",
-			fmt.Sprintf("Content-Type %q is not supported: send a JSON Patch as application/json-patch+json", r.Header.Get("Content-Type")))
+			fmt.Sprintf("Content-Type %q is not supported: send a JSON Patch as application/json-patch+json or a FHIRPath Patch (Parameters) as application/fhir+json", r.Header.Get("Content-Type")))
 	}
 	ifMatch, err := parseIfMatch(r)
 	if err != nil {
@@ -204,7 +205,7 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := a.opts.Interactions.Patch(r.Context(), interaction.PatchRequest{
-		Type: r.PathValue("type"), ID: r.PathValue("id"), Body: body, Org: a.opts.Org, IfMatch: ifMatch})
+		Type: r.PathValue("type"), ID: r.PathValue("id"), Format: format, Body: body, Org: a.opts.Org, IfMatch: ifMatch})
 	if err != nil {
 		return err
 	}

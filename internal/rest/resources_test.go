@@ -118,15 +118,22 @@ func TestResourceInteractions(t *testing.T) {
 			{method: "PATCH", path: p, header: map[string]string{"Content-Type": "application/json-patch+json", "If-Match": `W/"2"`},
 				body: `[{"op":"replace","path":"/active","value":true}]`, status: 200, headers: map[string]string{"ETag": `W/"3"`}},
 			{method: "PATCH", path: p, header: map[string]string{"Content-Type": "application/fhir+json"},
-				body: `{"resourceType":"Parameters"}`, status: 501},
+				body: `{"resourceType":"Parameters","parameter":[{"name":"operation","part":[{"name":"type","valueCode":"replace"},` +
+					`{"name":"path","valueString":"Patient.birthDate"},{"name":"value","valueDate":"2000-01-01"}]}]}`,
+				status: 400, contains: []string{`"Parameters.parameter[0]"`, "selects nothing"}},
+			{method: "PATCH", path: p, header: map[string]string{"Content-Type": "application/fhir+json", "If-Match": `W/"3"`},
+				body: `{"resourceType":"Parameters","parameter":[{"name":"operation","part":[{"name":"type","valueCode":"add"},` +
+					`{"name":"path","valueString":"Patient"},{"name":"name","valueString":"birthDate"},{"name":"value","valueDate":"2000-01-01"}]}]}`,
+				status: 200, headers: map[string]string{"ETag": `W/"4"`}, contains: []string{`"birthDate":"2000-01-01"`}},
+			{method: "PATCH", path: p, header: map[string]string{"Content-Type": "text/plain"}, body: `x`, status: 415},
 			{method: "GET", path: p + "/_history/1", status: 200, contains: []string{`"active":true`}},
 			{method: "GET", path: p + "/_history/9", status: 404},
-			{method: "DELETE", path: p, status: 204, headers: map[string]string{"ETag": `W/"4"`}},
+			{method: "DELETE", path: p, status: 204, headers: map[string]string{"ETag": `W/"5"`}},
 			{method: "GET", path: p, status: 410, contains: []string{"deleted"}},
 			{method: "DELETE", path: p, status: 204},
 			{method: "DELETE", path: "/fhir/Patient/never-was", status: 204},
 			{method: "GET", path: p + "/_history", status: 200, contains: []string{`"type":"history"`, `"method":"DELETE"`,
-				`"method":"PUT"`, `"method":"POST"`, `"etag":"W/\"4\""`}},
+				`"method":"PUT"`, `"method":"POST"`, `"etag":"W/\"5\""`}},
 			{method: "GET", path: "/fhir/Patient/_history", status: 200, contains: []string{`"fullUrl":"` + base + `/fhir/Patient/client-id"`}},
 			{method: "GET", path: "/fhir/_history?_since=2000-01-01T00:00:00Z", status: 200, contains: []string{"Patient/client-id"}},
 			{method: "GET", path: "/fhir/_history?_since=yesterday", status: 400},
@@ -189,8 +196,8 @@ func TestResourceInteractions(t *testing.T) {
 				}
 			}
 		}
-		if seen != 12 {
-			t.Errorf("paging the system history saw %d versions, want 12", seen)
+		if seen != 13 { // every version written above
+			t.Errorf("paging the system history saw %d versions, want 13", seen)
 		}
 	})
 }

@@ -127,6 +127,23 @@ func (n *Node) Element() *spec.Element {
 	return n.elem
 }
 
+// Parent is the node the node was navigated from; nil for a resource
+// reached as the focus. Together with Name and Index it locates the node in
+// its parent's JSON object, which FHIRPath Patch needs to change the tree.
+func (n *Node) Parent() *Node { return n.parent }
+
+// Name is the JSON member the node is in its parent: the element name, or a
+// choice element's typed form (valueQuantity).
+func (n *Node) Name() string { return n.name }
+
+// Index is the node's position in its member's array, or -1 for a member
+// that is not an array.
+func (n *Node) Index() int { return n.index }
+
+// Companion is the "_name" object (id and extensions) of a primitive, or
+// nil.
+func (n *Node) Companion() *fhir.Value { return n.ext }
+
 // Location is the node's path in FHIRPath form, e.g. Patient.name[0].given[1],
 // as OperationOutcome.issue.expression wants it.
 func (n *Node) Location() string {
