@@ -50,38 +50,45 @@ func (s *Service) Patch(ctx context.Context, req PatchRequest) (*store.Version, 
 		return nil, err
 	}
 	var out *store.Version
-	err = s.st.Update(ctx, func(tx store.Tx) error {
-		cur, err := tx.Read(ctx, req.Type, req.ID)
-		if err != nil {
-			return err
-		}
-		if private(cur, req.Type, req.Org) {
-			return privateErr(req.Type, req.ID)
-		}
-		doc, err := fhir.Parse(cur.Body)
-		if err != nil {
-			return outcome.Wrap(err, "stored resource is not JSON")
-		}
-		// The stored meta.versionId and lastUpdated go with the patch's
-		// result; the store sets them anew.
-		patched, err := apply(doc)
-		if err != nil {
-			return err
-		}
-		res, err := s.parse(req.Type, patched.Marshal())
-		if err != nil {
-			return err
-		}
-		if res.Str("id") != req.ID {
-			return outcome.New(outcome.Invalid, "invalid", "a patch must not change the resource's id", req.Type+".id")
-		}
-		out, _, err = updateTx(ctx, tx, req.Type, req.ID, res, req.Org, req.IfMatch)
+	err = s.st.Update(ctx, func(tx store.Tx) (err error) {
+		out, err = s.patchTx(ctx, tx, req.Type, req.ID, apply, req.Org, req.IfMatch)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// patchTx reads the current version of typ/id in tx, applies the patch and
+// writes the validated result as the next version.
+func (s *Service) patchTx(ctx context.Context, tx store.Tx, typ, id string, apply func(fhir.Value) (fhir.Value, error), org, ifMatch string) (*store.Version, error) {
+	cur, err := tx.Read(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	if private(cur, typ, org) {
+		return nil, privateErr(typ, id)
+	}
+	doc, err := fhir.Parse(cur.Body)
+	if err != nil {
+		return nil, outcome.Wrap(err, "stored resource is not JSON")
+	}
+	// The stored meta.versionId and lastUpdated go with the patch's
+	// result; the store sets them anew.
+	patched, err := apply(doc)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.parse(typ, patched.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	if res.Str("id") != id {
+		return nil, outcome.New(outcome.Invalid, "invalid", "a patch must not change the resource's id", typ+".id")
+	}
+	out, _, err := updateTx(ctx, tx, typ, id, res, org, ifMatch)
+	return out, err
 }
 
 // patcher parses a patch document of the given format and returns the

@@ -2,6 +2,7 @@ package interaction
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -46,6 +47,10 @@ type entry struct {
 	ifMatch    string
 	// target is the resource the entry writes, once known: its type and id.
 	target string
+	// patch is a PATCH entry's patch: a JSON Patch in a Binary or a
+	// FHIRPath Patch (Parameters), https://hl7.org/fhir/R4/http.html#patch
+	patchFormat PatchFormat
+	patchBody   []byte
 }
 
 // order is the processing order R4 prescribes: DELETE, POST, PUT/PATCH, GET;
@@ -56,7 +61,7 @@ func order(method string) int {
 		return 0
 	case "POST":
 		return 1
-	case "PUT":
+	case "PUT", "PATCH":
 		return 2
 	case "GET":
 		return 3
@@ -67,7 +72,7 @@ func order(method string) int {
 // Bundle runs a batch or transaction Bundle.
 //
 // Transaction: all or nothing in one store transaction. Entries are
-// processed DELETE → POST → PUT → GET. Every POST gets its id before any
+// processed DELETE → POST → PUT/PATCH → GET. Every POST gets its id before any
 // resource is written, and every reference to an entry's fullUrl
 // (urn:uuid:…) is rewritten to Type/id in all resources; a conditional
 // reference (Type?identifier=…) is replaced by the one resource it matches.
@@ -175,7 +180,7 @@ func parseEntries(s *Service, bundle *fhir.Value) ([]entry, error) {
 			if e.id != "" || e.cond != "" {
 				return nil, atEntry(outcome.New(outcome.Invalid, "invalid", "a POST entry's url is the resource type"), i)
 			}
-		case "PUT", "DELETE":
+		case "PUT", "DELETE", "PATCH":
 			if (e.id == "") == (e.cond == "") {
 				return nil, atEntry(outcome.New(outcome.Invalid, "invalid", "a "+e.method+" entry's url is Type/id or Type?criteria"), i)
 			}
@@ -202,9 +207,44 @@ func parseEntries(s *Service, bundle *fhir.Value) ([]entry, error) {
 			}
 			e.res = res
 		}
+		if e.method == "PATCH" {
+			if err := e.readPatch(item); err != nil {
+				return nil, atEntry(err, i)
+			}
+		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// readPatch reads a PATCH entry's resource: a Binary holding a JSON Patch
+// (contentType application/json-patch+json, the document in data), or a
+// Parameters resource, a FHIRPath Patch.
+// https://hl7.org/fhir/R4/http.html#patch (transactions)
+func (e *entry) readPatch(item *fhir.Value) error {
+	res, ok := item.Get("resource")
+	if !ok {
+		return outcome.New(outcome.Invalid, "required", "a PATCH entry needs a resource: a Binary with a JSON Patch or a Parameters with a FHIRPath Patch")
+	}
+	switch res.ResourceType() {
+	case "Binary":
+		if ct, _, _ := strings.Cut(res.Str("contentType"), ";"); strings.TrimSpace(ct) != "application/json-patch+json" {
+			return outcome.New(outcome.NotSupported, "not-supported",
+				fmt.Sprintf("a PATCH entry's Binary has contentType %q; only application/json-patch+json is supported", res.Str("contentType")), "resource.contentType")
+		}
+		b, err := base64.StdEncoding.DecodeString(res.Str("data"))
+		if err != nil || len(b) == 0 {
+			return outcome.New(outcome.Invalid, "invalid", "a PATCH entry's Binary needs the JSON Patch in data (base64)", "resource.data")
+		}
+		e.patchFormat, e.patchBody = JSONPatch, b
+	case "Parameters":
+		e.res = res // references in the values are rewritten like any resource's
+		e.patchFormat = FHIRPathPatch
+	default:
+		return outcome.New(outcome.Invalid, "invalid",
+			fmt.Sprintf("a PATCH entry's resource is a Binary or a Parameters, not a %s", res.ResourceType()), "resource")
+	}
+	return nil
 }
 
 // resolve gives every POST entry its resource (a new id, or the match of its
@@ -409,6 +449,40 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 		}
 		if created {
 			return written(v, "201 Created"), nil
+		}
+		return written(v, "200 OK"), nil
+	case "PATCH":
+		id := e.id
+		if id == "" {
+			cond, err := ParseCondition(e.cond)
+			if err != nil {
+				return EntryResult{}, err
+			}
+			refs, err := match(ctx, tx, e.typ, cond)
+			if err != nil {
+				return EntryResult{}, err
+			}
+			switch len(refs) {
+			case 0:
+				return EntryResult{}, outcome.Errorf(outcome.NotFound, "%s?%s matches no resource to patch", e.typ, e.cond)
+			case 1:
+				id = refs[0].ID
+			default:
+				return EntryResult{}, outcome.New(outcome.Precondition, "multiple-matches",
+					fmt.Sprintf("%s?%s matches %d resources", e.typ, e.cond, len(refs)))
+			}
+		}
+		body := e.patchBody
+		if e.patchFormat == FHIRPathPatch {
+			body = e.res.Marshal()
+		}
+		apply, err := s.patcher(e.patchFormat, body)
+		if err != nil {
+			return EntryResult{}, err
+		}
+		v, err := s.patchTx(ctx, tx, e.typ, id, apply, org, e.ifMatch)
+		if err != nil {
+			return EntryResult{}, err
 		}
 		return written(v, "200 OK"), nil
 	case "GET":

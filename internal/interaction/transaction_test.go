@@ -2,6 +2,7 @@ package interaction
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -190,5 +191,82 @@ func TestTransaction(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// TestBundlePatch runs PATCH entries: a JSON Patch in a Binary and a
+// FHIRPath Patch in a Parameters, in a transaction (with a urn:uuid
+// reference in the patch value, rewritten like any reference) and in a
+// batch, where a failing patch fails only its entry.
+func TestBundlePatch(t *testing.T) {
+	ctx := context.Background()
+	jsonPatch := base64.StdEncoding.EncodeToString([]byte(`[{"op":"replace","path":"/active","value":false}]`))
+	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
+		s := newService(t, b)
+		if _, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p", Org: "a",
+			Body: []byte(`{"resourceType":"Patient","id":"p","active":true,"identifier":[{"system":"urn:mrn","value":"5"}]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Bundle(ctx, BundleRequest{Org: "a", Body: []byte(`{"resourceType":"Bundle","type":"transaction","entry":[
+			{"resource":{"resourceType":"Binary","contentType":"application/json-patch+json","data":"` + jsonPatch + `"},
+				"request":{"method":"PATCH","url":"Patient/p","ifMatch":"W/\"1\""}},
+			{"resource":` + params(op("type", `"valueCode":"add"`, "path", `"valueString":"Patient"`, "name", `"valueString":"generalPractitioner"`,
+			"value", `"valueReference":{"reference":"urn:uuid:44444444-4444-4444-8444-444444444444"}`)) + `,
+				"request":{"method":"PATCH","url":"Patient?identifier=urn:mrn|5"}},
+			{"fullUrl":"urn:uuid:44444444-4444-4444-8444-444444444444","resource":{"resourceType":"Practitioner","active":true},
+				"request":{"method":"POST","url":"Practitioner"}}
+		]}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Entries[0].Status != "200 OK" || res.Entries[1].Status != "200 OK" || res.Entries[1].Version.VersionID != "3" {
+			t.Fatalf("entries = %+v", res.Entries)
+		}
+		body := string(res.Entries[1].Version.Body)
+		if !strings.Contains(body, `"active":false`) || !strings.Contains(body, `"reference":"Practitioner/`+res.Entries[2].Version.ID+`"`) {
+			t.Errorf("patched = %s", body)
+		}
+
+		// A failing patch fails the whole transaction.
+		before := historyLen(t, s)
+		_, err = s.Bundle(ctx, BundleRequest{Org: "a", Body: []byte(`{"resourceType":"Bundle","type":"transaction","entry":[
+			{"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+			{"resource":` + params(op("type", `"valueCode":"delete"`, "path", `"valueString":"Patient.identifier"`),
+			op("type", `"valueCode":"replace"`, "path", `"valueString":"Patient.birthDate"`, "value", `"valueDate":"2000-01-01"`)) + `,
+				"request":{"method":"PATCH","url":"Patient/p"}}
+		]}`)})
+		wantKind(t, "failing patch in a transaction", err, outcome.Invalid)
+		if err != nil && !strings.Contains(err.Error(), "Bundle.entry[1]") {
+			t.Errorf("error %v does not name the entry", err)
+		}
+		if n := historyLen(t, s); n != before {
+			t.Errorf("history grew from %d to %d: a failed transaction wrote", before, n)
+		}
+
+		// In a batch the failing entry answers alone.
+		res, err = s.Bundle(ctx, BundleRequest{Org: "a", Body: []byte(`{"resourceType":"Bundle","type":"batch","entry":[
+			{"resource":{"resourceType":"Binary","contentType":"application/json-patch+json","data":"` + jsonPatch + `"},
+				"request":{"method":"PATCH","url":"Patient/missing"}},
+			{"resource":` + params(op("type", `"valueCode":"replace"`, "path", `"valueString":"Patient.active"`, "value", `"valueBoolean":true`)) + `,
+				"request":{"method":"PATCH","url":"Patient/p"}}
+		]}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Entries[0].Err == nil || !strings.HasPrefix(res.Entries[0].Status, "404") || res.Entries[1].Status != "200 OK" {
+			t.Errorf("batch entries = %+v", res.Entries)
+		}
+
+		// Malformed PATCH entries.
+		for _, bad := range []string{
+			`{"resource":{"resourceType":"Binary","contentType":"text/plain","data":"eA=="},"request":{"method":"PATCH","url":"Patient/p"}}`,
+			`{"resource":{"resourceType":"Patient"},"request":{"method":"PATCH","url":"Patient/p"}}`,
+			`{"request":{"method":"PATCH","url":"Patient/p"}}`,
+		} {
+			_, err := s.Bundle(ctx, BundleRequest{Org: "a", Body: []byte(`{"resourceType":"Bundle","type":"transaction","entry":[` + bad + `]}`)})
+			if err == nil || kindOf(err) == outcome.Internal {
+				t.Errorf("%s: err = %v", bad, err)
+			}
+		}
 	})
 }
