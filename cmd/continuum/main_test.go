@@ -24,17 +24,8 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build the binary: %v", err)
-	}
+	bin := buildBinary(t, "-ldflags", "-X github.com/continuum-ehr/continuum/internal/app.version=v0.0.0-test")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "continuum")
-	build := exec.Command(goBin, "build", "-o", bin,
-		"-ldflags", "-X github.com/continuum-ehr/continuum/internal/app.version=v0.0.0-test", ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "continuum v0.0.0-test") {

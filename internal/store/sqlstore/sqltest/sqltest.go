@@ -113,24 +113,7 @@ func postgresBackend() Backend {
 		Name: "postgres",
 		Open: func(t testing.TB) *sqlstore.DB {
 			t.Helper()
-			base := PostgresURL(t)
-			admin, err := sql.Open("pgx", base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			schema := "t_" + store.NewID()
-			if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-				_ = admin.Close()
-				t.Fatalf("create schema: %v", err)
-			}
-			// Registered first, so it runs after the stores are closed.
-			t.Cleanup(func() {
-				defer admin.Close()
-				if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-					t.Errorf("drop schema: %v", err)
-				}
-			})
-			return open(t, WithSearchPath(t, base, schema))
+			return open(t, PostgresSchemaURL(t))
 		},
 		Reopen: func(t testing.TB, s *sqlstore.DB) *sqlstore.DB {
 			mu.Lock()
@@ -139,6 +122,32 @@ func postgresBackend() Backend {
 			return open(t, u)
 		},
 	}
+}
+
+// PostgresSchemaURL creates a fresh schema on the test server and returns the
+// server's URL with its search_path set to it; the schema is dropped when
+// the test ends. It skips the test without a server (fails it when CI=true).
+// Tests that start a process on PostgreSQL (continuum serve) use it.
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
+	base := PostgresURL(t)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := "t_" + store.NewID()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		_ = admin.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	// Registered first, so it runs after the stores are closed.
+	t.Cleanup(func() {
+		defer admin.Close()
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	return WithSearchPath(t, base, schema)
 }
 
 // WithSearchPath returns the connection string base with its search_path set
