@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -208,73 +204,4 @@ func BenchmarkRead(b *testing.B) {
 			reportRate(b, b.N)
 		})
 	})
-}
-
-// BenchmarkSmallTransactions is W5 of benchmarks.md: a Patient and an
-// Observation referring to it, one transaction each, from 1, 16 and 128
-// concurrent clients. It reports transactions per second, the p99 latency
-// of one transaction and tx/commit — how many transactions group commit put
-// into each commit (one fsync each: WAL with synchronous=FULL on SQLite,
-// synchronous_commit=on on PostgreSQL).
-//
-//	go test ./internal/store/sqlstore -run '^$' -bench BenchmarkSmallTransactions -benchtime 2000x
-func BenchmarkSmallTransactions(b *testing.B) {
-	for _, clients := range []int{1, 16, 128} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			benchStores(b, func(b *testing.B, db *DB) {
-				ctx := context.Background()
-				patient, err := fhir.Parse([]byte(`{"resourceType":"Patient","name":[{"family":"Doe","given":["Jane"]}],"gender":"female","birthDate":"1970-01-01"}`))
-				if err != nil {
-					b.Fatal(err)
-				}
-				obs := benchResource(b)
-				var next atomic.Int64
-				lat := make([]time.Duration, b.N)
-				before := db.Stats()
-				b.ResetTimer()
-				var wg sync.WaitGroup
-				for range clients {
-					wg.Go(func() {
-						for {
-							i := next.Add(1) - 1
-							if i >= int64(b.N) {
-								return
-							}
-							start := time.Now()
-							err := db.Update(ctx, func(tx store.Tx) error {
-								p, err := tx.Create(ctx, store.Write{Resource: &patient, Org: "o"})
-								if err != nil {
-									return err
-								}
-								o := *obs
-								o.Members = append([]fhir.Member(nil), obs.Members...)
-								for j := range o.Members {
-									if o.Members[j].Name == "subject" {
-										o.Members[j].Value = fhir.Value{Kind: fhir.Object, Members: []fhir.Member{
-											{Name: "reference", Value: fhir.Value{Kind: fhir.String, Text: "Patient/" + p.ID}}}}
-									}
-								}
-								_, err = tx.Create(ctx, store.Write{Resource: &o, Org: "o"})
-								return err
-							})
-							if err != nil {
-								b.Error(err)
-								return
-							}
-							lat[i] = time.Since(start)
-						}
-					})
-				}
-				wg.Wait()
-				b.StopTimer()
-				after := db.Stats()
-				slices.Sort(lat)
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
-				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-				if c := after.Commits - before.Commits; c > 0 {
-					b.ReportMetric(float64(after.Updates-before.Updates)/float64(c), "tx/commit")
-				}
-			})
-		})
-	}
 }
