@@ -14,11 +14,20 @@ import (
 // 1.2 KB minified; Synthea's resources average about 1.5 KB).
 const benchObservation = `{"resourceType":"Observation","status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs","display":"vital-signs"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"85354-9","display":"Blood pressure panel with all children optional"}],"text":"Blood pressure panel with all children optional"},"subject":{"reference":"urn:uuid:1d604da9-9a81-4ba9-80c2-de3375d59b40"},"encounter":{"reference":"urn:uuid:f5b1c3c1-6f3a-4c6b-9a43-6c1f3ad0e6b4"},"effectiveDateTime":"2014-09-23T08:41:47-04:00","issued":"2014-09-23T08:41:47.166-04:00","identifier":[{"system":"urn:ietf:rfc:3986","value":"urn:uuid:0a9c5f8e-3e54-4bb0-b1b4-0c52b8c7f2a7"}],"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8462-4","display":"Diastolic Blood Pressure"}],"text":"Diastolic Blood Pressure"},"valueQuantity":{"value":82,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}},{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6","display":"Systolic Blood Pressure"}],"text":"Systolic Blood Pressure"},"valueQuantity":{"value":127,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}]}`
 
-// benchStores runs fn on SQLite and, when CONTINUUM_TEST_DATABASE_URL is set,
-// PostgreSQL. Benchmarks never fail for a missing PostgreSQL, even in CI.
+// benchStores runs fn on SQLite (compressed, the default, and uncompressed)
+// and, when CONTINUUM_TEST_DATABASE_URL is set, PostgreSQL. Benchmarks never fail for a missing PostgreSQL, even in CI.
 func benchStores(b *testing.B, fn func(b *testing.B, db *DB)) {
 	b.Run("sqlite", func(b *testing.B) {
 		db := openSQLite(b, "")
+		defer db.Close()
+		fn(b, db)
+	})
+	// Without compression at rest, for docs/decisions/0009-compression.md.
+	b.Run("sqlite-uncompressed", func(b *testing.B) {
+		db, err := OpenSQLite(context.Background(), b.TempDir(), Options{Uncompressed: true})
+		if err != nil {
+			b.Fatal(err)
+		}
 		defer db.Close()
 		fn(b, db)
 	})
@@ -40,7 +49,7 @@ func postgresURLOrSkip(b *testing.B) string {
 	return testingEnvURL()
 }
 
-func benchResource(b *testing.B) *fhir.Value {
+func benchResource(b testing.TB) *fhir.Value {
 	b.Helper()
 	v, err := fhir.Parse([]byte(benchObservation))
 	if err != nil {

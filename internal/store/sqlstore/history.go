@@ -97,7 +97,7 @@ func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.Hist
 	page := &store.HistoryPage{}
 	var lastKey int64
 	for rows.Next() {
-		v, vkey, err := scanVersion(rows)
+		v, vkey, err := t.db.scanVersion(rows)
 		if err != nil {
 			return nil, outcome.Wrap(err, "cannot read history")
 		}

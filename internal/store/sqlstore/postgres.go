@@ -52,7 +52,11 @@ func OpenPostgres(ctx context.Context, databaseURL string, opt Options) (*DB, er
 		_ = pool.Close()
 		return nil, outcome.Wrap(err, "cannot connect to PostgreSQL")
 	}
-	db := newDB(postgresDialect, pool, pool, opt)
+	db, err := newDB(postgresDialect, pool, pool, opt)
+	if err != nil {
+		_ = pool.Close()
+		return nil, err
+	}
 	if err := db.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

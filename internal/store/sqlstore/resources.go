@@ -17,7 +17,8 @@ const selectVersion = `SELECT r.type, r.id, v.vkey, v.version, v.t, v.last_updat
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanVersion(s scanner) (*store.Version, int64, error) {
+// scanVersion reads a row of selectVersion, decompressing the body.
+func (db *DB) scanVersion(s scanner) (*store.Version, int64, error) {
 	var (
 		v                 store.Version
 		vkey, version, lu int64
@@ -30,7 +31,10 @@ func scanVersion(s scanner) (*store.Version, int64, error) {
 	v.VersionID = strconv.FormatInt(version, 10)
 	v.LastUpdated = fromMicros(lu)
 	v.Method = store.Method(method)
-	v.Body = body
+	var err error
+	if v.Body, err = db.codec.decode(body); err != nil {
+		return nil, 0, err
+	}
 	return &v, vkey, nil
 }
 
@@ -64,7 +68,7 @@ func (t *readTx) VRead(ctx context.Context, typ, id, versionID string) (*store.V
 }
 
 func (t *readTx) oneVersion(row *sql.Row, typ, id, versionID string) (*store.Version, error) {
-	v, _, err := scanVersion(row)
+	v, _, err := t.db.scanVersion(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if versionID != "" {
@@ -235,7 +239,7 @@ func (t *tx) insertVersion(ctx context.Context, rkey int64, typ, id string, vers
 		v.Body = store.Stamp(res, id, v.VersionID, v.LastUpdated)
 	}
 	_, err := t.exec(ctx, sqlInsertVersion,
-		rkey, version, typ, t.seq, t.instant, int(m), org, v.Body)
+		rkey, version, typ, t.seq, t.instant, int(m), org, t.db.codec.encode(v.Body))
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot store a version")
 	}
@@ -304,7 +308,7 @@ func (t *tx) Delete(ctx context.Context, typ, id, ifMatch string) (*store.Versio
 	}
 	if cur.deleted {
 		row := t.queryRow(ctx, sqlVersionByKey, cur.rkey, cur.version)
-		v, _, err := scanVersion(row)
+		v, _, err := t.db.scanVersion(row)
 		if err != nil {
 			return nil, outcome.Wrap(err, "cannot read a resource")
 		}

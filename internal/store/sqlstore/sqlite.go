@@ -89,7 +89,12 @@ func OpenSQLite(ctx context.Context, dir string, opt Options) (*DB, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
-	db := newDB(sqliteDialect, read, write, opt)
+	db, err := newDB(sqliteDialect, read, write, opt)
+	if err != nil {
+		_ = read.Close()
+		_ = write.Close()
+		return nil, err
+	}
 	if err := db.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

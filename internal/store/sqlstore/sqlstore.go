@@ -24,6 +24,10 @@ type Options struct {
 	// MaxReadConns bounds the read pool (SQLite) or the whole pool
 	// (PostgreSQL); 0 means 8.
 	MaxReadConns int
+	// Uncompressed stores new versions' JSON as it is instead of
+	// compressed (docs/decisions/0009-compression.md); for measurements.
+	// Both kinds of rows are always read.
+	Uncompressed bool
 }
 
 // DB is a store on SQLite or PostgreSQL.
@@ -32,6 +36,7 @@ type DB struct {
 	read  *sql.DB // Views
 	write *sql.DB // Updates; on SQLite exactly one connection
 	now   func() time.Time
+	codec *codec // version bodies at rest
 
 	// The hot statements prepared per pool, when the driver does not cache
 	// them itself (SQLite); nil otherwise. Set by prepare before first use.
@@ -82,15 +87,19 @@ type dialect struct {
 	cacheStmts bool
 }
 
-func newDB(d dialect, read, write *sql.DB, opt Options) *DB {
+func newDB(d dialect, read, write *sql.DB, opt Options) (*DB, error) {
 	now := opt.Now
 	if now == nil {
 		now = time.Now
 	}
-	db := &DB{d: d, read: read, write: write, now: now,
+	c, err := newCodec(!opt.Uncompressed)
+	if err != nil {
+		return nil, outcome.Wrap(err, "cannot set up compression")
+	}
+	db := &DB{d: d, read: read, write: write, now: now, codec: c,
 		reqs: make(chan *writeReq), stop: make(chan struct{}), writerEnd: make(chan struct{})}
 	go db.writer()
-	return db
+	return db, nil
 }
 
 // prepare prepares the hot statements on both pools, when the dialect wants
@@ -125,6 +134,7 @@ func (db *DB) Close() error {
 			err = errors.Join(err, db.read.Close())
 		}
 		db.closeErr = err
+		db.codec.close()
 	})
 	return db.closeErr
 }
