@@ -137,7 +137,6 @@ func generateDictionary(s *spec.Spec) []byte {
 	return d
 }
 
-
 // TestCodec: bodies round-trip byte for byte, compressed bodies carry the
 // marker, uncompressed and legacy rows read as they are, and corrupt rows
 // fail with an error instead of a panic.

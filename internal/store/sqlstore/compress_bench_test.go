@@ -2,9 +2,9 @@ package sqlstore
 
 import (
 	"bytes"
-	"fmt"
 	"compress/bzip2"
 	"compress/flate"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
