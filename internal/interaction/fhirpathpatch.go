@@ -1,9 +1,11 @@
 package interaction
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/fhir/fhirpath"
@@ -304,22 +306,39 @@ func upperFirst(s string) string {
 // of kind Invalid located at the operation's parameter.
 func ApplyFHIRPathPatch(s *spec.Spec, doc fhir.Value, ops []PatchOp) (fhir.Value, error) {
 	root := clone(doc)
+	deadline := time.Now().Add(patchTimeLimit)
 	for i := range ops {
-		if err := applyOp(s, &root, &ops[i]); err != nil {
+		if err := applyOp(s, &root, &ops[i], deadline); err != nil {
 			return fhir.Value{}, err
 		}
 	}
 	return root, nil
 }
 
-func applyOp(s *spec.Spec, root *fhir.Value, op *PatchOp) error {
+// patchTimeLimit bounds the FHIRPath evaluation of one whole patch, and
+// patchMaxSteps one path's, so that a hostile patch (a thousand
+// operations, each a repeat() over a large resource) cannot hold a request.
+const (
+	patchTimeLimit = 5 * time.Second
+	patchMaxSteps  = 1_000_000
+)
+
+func applyOp(s *spec.Spec, root *fhir.Value, op *PatchOp, deadline time.Time) error {
 	loc := fmt.Sprintf("Parameters.parameter[%d]", op.Param)
 	fail := func(format string, args ...any) error {
 		return outcome.New(outcome.Invalid, "processing",
 			fmt.Sprintf("FHIRPath Patch %s (%s %s): %s", loc, op.Type, op.Path, fmt.Sprintf(format, args...)), loc)
 	}
-	env := &fhirpath.Env{Spec: s}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return outcome.New(outcome.TooCostly, "too-costly",
+			fmt.Sprintf("FHIRPath Patch: evaluating the paths took longer than %v; stopped at %s", patchTimeLimit, loc), loc)
+	}
+	env := &fhirpath.Env{Spec: s, MaxSteps: patchMaxSteps, Timeout: left}
 	res, err := op.expr.Evaluate(env, fhirpath.Collection{fhirpath.ResourceNode(s, root)})
+	if errors.Is(err, fhirpath.ErrBudget) {
+		return outcome.New(outcome.TooCostly, "too-costly", fmt.Sprintf("FHIRPath Patch %s: the path is too costly to evaluate: %v", loc, err), loc)
+	}
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -387,3 +387,20 @@ func mustCompact(t *testing.T, s string) string {
 	v := mustParse(t, s)
 	return string(v.Marshal())
 }
+
+// TestFHIRPathPatchBudget: a path too costly to evaluate stops with
+// TooCostly (422) instead of holding the request.
+func TestFHIRPathPatchBudget(t *testing.T) {
+	given := strings.Repeat(`"x",`, 300) + `"y"`
+	doc := mustParse(t, `{"resourceType":"Patient","name":[{"given":[`+given+`]}]}`)
+	p := mustParse(t, params(op("type", `"valueCode":"delete"`, "path",
+		`"valueString":"Patient.descendants().select(%resource.descendants()).select(%resource.descendants()).first()"`)))
+	ops, err := ParseFHIRPathPatch(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ApplyFHIRPathPatch(spec.R4(), doc, ops)
+	if oe := outcome.As(err); err == nil || oe.Kind != outcome.TooCostly {
+		t.Errorf("err = %v, want too-costly", err)
+	}
+}
