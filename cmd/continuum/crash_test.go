@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -140,11 +142,16 @@ func (s *served) kill(t *testing.T) {
 }
 
 // fhirClient talks to the FHIR API of a served process. It is the one place
-// that sets up HTTP access: when the API requires a bearer token, this is
-// where the test obtains one.
+// that sets up HTTP access: when the server publishes SMART discovery
+// (/fhir/.well-known/smart-configuration), the API wants a bearer token, and
+// the client gets one as an operator would (architecture.md §6): `continuum
+// client create` with a system scope, then client_credentials with
+// client_secret_basic at the discovered token endpoint. A server without
+// discovery serves the API without authentication.
 type fhirClient struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string
 }
 
 func newFHIRClient(t *testing.T, s *served) *fhirClient {
@@ -152,7 +159,54 @@ func newFHIRClient(t *testing.T, s *served) *fhirClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 32
 	t.Cleanup(tr.CloseIdleConnections)
-	return &fhirClient{base: s.base + "/fhir", http: &http.Client{Transport: tr, Timeout: 20 * time.Second}}
+	c := &fhirClient{base: s.base + "/fhir", http: &http.Client{Transport: tr, Timeout: 20 * time.Second}}
+
+	resp, body, err := c.do(context.Background(), "GET", "/.well-known/smart-configuration", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return c // no authorization server: the API is open
+	}
+	var disco struct {
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &disco) != nil || disco.TokenEndpoint == "" {
+		t.Fatalf("SMART configuration: %d %s", resp.StatusCode, body)
+	}
+	id := fmt.Sprintf("crash-test-%d", time.Now().UnixNano())
+	secret := fmt.Sprintf("s-%d-%d", time.Now().UnixNano(), os.Getpid())
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	create := exec.Command(s.bin, append([]string{"client", "create", "--id", id, "--secret-file", secretFile,
+		"--scope", "system/*.cruds"}, s.storage...)...)
+	create.Env = cleanEnv()
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("continuum client create: %v\n%s", err, out)
+	}
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"system/*.cruds"}}
+	req, err := http.NewRequest("POST", disco.TokenEndpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) // RFC 6749 §2.3.1
+	tresp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tresp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	tb, _ := io.ReadAll(tresp.Body)
+	if tresp.StatusCode != 200 || json.Unmarshal(tb, &tok) != nil || tok.AccessToken == "" {
+		t.Fatalf("token endpoint: %d %s", tresp.StatusCode, tb)
+	}
+	c.token = tok.AccessToken
+	return c
 }
 
 func (c *fhirClient) do(ctx context.Context, method, path, body string) (*http.Response, []byte, error) {
@@ -164,6 +218,9 @@ func (c *fhirClient) do(ctx context.Context, method, path, body string) (*http.R
 		req.Header.Set("Content-Type", "application/fhir+json")
 	}
 	req.Header.Set("Accept", "application/fhir+json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, nil, err
