@@ -110,3 +110,37 @@ func TestPatch(t *testing.T) {
 		}
 	})
 }
+
+// FuzzJSONPatch applies arbitrary JSON Patch documents to a resource: no
+// panic, the input never changes, and a result is always JSON that parses.
+func FuzzJSONPatch(f *testing.F) {
+	f.Add(`[{"op":"add","path":"/name/0/given/-","value":"X"}]`)
+	f.Add(`[{"op":"move","from":"/name/0","path":"/name/1"},{"op":"test","path":"/active","value":true}]`)
+	f.Add(`[{"op":"copy","from":"/name","path":"/contact"},{"op":"remove","path":"/name/0/given/1"}]`)
+	f.Add(`[{"op":"replace","path":"","value":{}}]`)
+	f.Add(`[{"op":"add","path":"/a~1b~0c","value":1}]`)
+	const base = `{"resourceType":"Patient","id":"p","active":true,"name":[{"family":"Doe","given":["A","B"]}]}`
+	f.Fuzz(func(t *testing.T, patch string) {
+		p, err := fhir.Parse([]byte(patch))
+		if err != nil {
+			return
+		}
+		doc, err := fhir.Parse([]byte(base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ApplyJSONPatch(doc, &p)
+		if after := string(doc.Marshal()); after != string(mustParse(t, base).Marshal()) {
+			t.Fatalf("the input changed: %s", after)
+		}
+		if err != nil {
+			if outcome.As(err).Kind == outcome.Internal {
+				t.Fatalf("internal error: %v", err)
+			}
+			return
+		}
+		if _, err := fhir.Parse(got.Marshal()); err != nil {
+			t.Fatalf("result %s does not parse: %v", got.Marshal(), err)
+		}
+	})
+}
