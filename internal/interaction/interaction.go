@@ -6,7 +6,8 @@
 //
 // There is one file per RESTful interaction of FHIR R4
 // (https://hl7.org/fhir/R4/http.html), each linking its section: read.go,
-// vread.go, create.go, update.go, patch.go, delete.go, history.go,
+// vread.go, create.go, update.go, patch.go (JSON Patch; FHIRPath Patch in
+// fhirpathpatch.go), delete.go, history.go,
 // conditional.go (conditional update and delete) and transaction.go (batch
 // and transaction Bundles); summary.go renders _summary and _elements.
 // Requests are typed

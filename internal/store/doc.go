@@ -40,8 +40,9 @@
 // Every write stores a new version; nothing is overwritten. The server assigns
 // meta.versionId (1, 2, 3, … per resource) and meta.lastUpdated, and writes
 // them into the stored JSON once, at write time, together with the id. Reads,
-// vreads and history then return the stored bytes exactly as they are, with no
-// decode and re-encode (architecture.md §3).
+// vreads and history then return the stored JSON exactly as it was written,
+// with no decode and re-encode (architecture.md §3); an implementation may
+// compress it at rest (sqlstore does) as long as it returns the same bytes.
 //
 // Each Update that writes gets a number from a monotonically increasing commit
 // sequence (Version.Seq), taken under the clock lock, so sequence order is

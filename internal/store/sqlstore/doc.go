@@ -16,4 +16,11 @@
 // lock on the store_clock row) is what makes the commit sequence equal commit
 // order and conditional writes race-free; see the package store
 // documentation.
+//
+// Version bodies are compressed at rest (codec.go,
+// docs/decisions/0009-compression.md): zstd against a dictionary generated
+// from the R4 definitions, behind a one-byte marker, so rows written before
+// compression read unchanged. Only this package sees compressed bytes: the
+// store contract takes and returns the JSON, which reads decompress row by
+// row as they scan.
 package sqlstore
