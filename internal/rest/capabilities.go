@@ -28,6 +28,7 @@ type capStatement struct {
 	Implementation capImplementor `json:"implementation"`
 	FHIRVersion    string         `json:"fhirVersion"`
 	Format         []string       `json:"format"`
+	PatchFormat    []string       `json:"patchFormat,omitzero"`
 	Rest           []capRest      `json:"rest"`
 }
 
@@ -123,6 +124,8 @@ func capabilityStatement(opts Options) []byte {
 			"(application/json-patch+json) and FHIRPath Patch (a Parameters resource, application/fhir+json), " +
 			"also as Bundle entries (JSON Patch in a Binary)."
 		r.Resource = resourceInteractions(opts)
+		// https://hl7.org/fhir/R4/capabilitystatement-definitions.html#CapabilityStatement.patchFormat
+		cs.PatchFormat = []string{"application/json-patch+json", "application/fhir+json"}
 		r.Interaction = []capInteraction{{"transaction"}, {"batch"}, {"history-system"}}
 	}
 	b, err := json.Marshal(cs, jsontext.WithIndent("  "))

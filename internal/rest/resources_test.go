@@ -162,7 +162,8 @@ func TestResourceInteractions(t *testing.T) {
 			{method: "PUT", path: "/fhir/Patient", body: `{"resourceType":"Patient"}`, status: 400},
 			{method: "DELETE", path: "/fhir/Patient?identifier=urn:mrn|8", status: 204, headers: map[string]string{"ETag": `W/"3"`}},
 			{method: "DELETE", path: "/fhir/Patient?identifier=urn:mrn|8", status: 204},
-			{method: "GET", path: "/fhir/metadata", status: 200, contains: []string{`"history-system"`, `"versioned-update"`, `"type": "Patient"`, `"transaction"`}},
+			{method: "GET", path: "/fhir/metadata", status: 200, contains: []string{`"history-system"`, `"versioned-update"`, `"type": "Patient"`, `"transaction"`,
+				`"patchFormat": [`, `"application/fhir+json"`}},
 			{method: "POST", path: "/fhir/", body: `{"resourceType":"Bundle","type":"transaction","entry":[
 				{"fullUrl":"urn:uuid:11111111-1111-4111-8111-111111111111","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
 				{"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:11111111-1111-4111-8111-111111111111"}},"request":{"method":"POST","url":"Observation"}}]}`,
