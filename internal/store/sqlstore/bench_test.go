@@ -62,6 +62,15 @@ func reportRate(b *testing.B, resources int) {
 	b.ReportMetric(float64(resources)/b.Elapsed().Seconds(), "resources/s")
 }
 
+// reportCommits reports the Updates per database commit since before: the
+// group commit factor, transactions per fsync (benchmarks.md W5).
+func reportCommits(b *testing.B, db *DB, before Stats) {
+	after := db.Stats()
+	if c := after.Commits - before.Commits; c > 0 {
+		b.ReportMetric(float64(after.Updates-before.Updates)/float64(c), "tx/commit")
+	}
+}
+
 // BenchmarkCreate measures single-resource creates, one transaction (and so
 // one fsync) each: the REST create path without validation or indexing.
 //
@@ -91,6 +100,7 @@ func BenchmarkCreateParallel(b *testing.B) {
 		ctx := context.Background()
 		res := benchResource(b)
 		b.SetParallelism(4) // 4 × GOMAXPROCS goroutines
+		before := db.Stats()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -105,6 +115,7 @@ func BenchmarkCreateParallel(b *testing.B) {
 			}
 		})
 		reportRate(b, b.N)
+		reportCommits(b, db, before)
 	})
 }
 
