@@ -216,6 +216,9 @@ func (x *Extractor) isResourceName(name string) bool {
 	return t != nil
 }
 
+// Spec returns the definitions the Extractor was built from.
+func (x *Extractor) Spec() *spec.Spec { return x.spec }
+
 // Params lists the codes of the parameters with rows for a resource type,
 // sorted.
 func (x *Extractor) Params(resourceType string) []string {

@@ -18,6 +18,14 @@ import (
 // within meta versionId, lastUpdated, …): order is not significant in FHIR
 // JSON, but readers of the stored bytes expect it.
 func Stamp(res *fhir.Value, id, versionID string, lastUpdated time.Time) []byte {
+	out := StampTree(res, id, versionID, lastUpdated)
+	return out.Marshal()
+}
+
+// StampTree is Stamp without the encoding: the tree whose JSON Stamp
+// returns. The store indexes it, so that index rows describe exactly the
+// stored bytes (id, meta.lastUpdated included).
+func StampTree(res *fhir.Value, id, versionID string, lastUpdated time.Time) fhir.Value {
 	out := *res
 	out.Members = setMember(res.Members, "id", fhir.Value{Kind: fhir.String, Text: id}, "resourceType")
 
@@ -32,7 +40,7 @@ func Stamp(res *fhir.Value, id, versionID string, lastUpdated time.Time) []byte 
 		fhir.Value{Kind: fhir.String, Text: lastUpdated.UTC().Format(TimeFormat)}, "versionId")
 	// setMember already copied out.Members, so assigning in place is safe.
 	out.Members = setMember(out.Members, "meta", meta, "resourceType", "id")
-	return out.Marshal()
+	return out
 }
 
 // setMember returns a copy of members with name set to v: replaced where it

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/search"
 )
 
 // Store is the storage contract. It is a deliberately wide interface (the
@@ -46,6 +47,17 @@ type ReadTx interface {
 	// system). It serves conditional create, update and delete by identifier
 	// until general search exists.
 	FindByIdentifier(ctx context.Context, typ, system, value string) ([]Ref, error)
+	// Search runs a parsed search (https://hl7.org/fhir/R4/search.html)
+	// over the search index and returns one page; see SearchOptions for
+	// narrowing and paging. Paging guarantee (keyset pages over the sort
+	// values and the internal key, bounded by the newest internal key at
+	// the first page): a resource that matches from the first page to the
+	// last and is not changed meanwhile appears exactly once; resources
+	// created after the first page never appear; a resource deleted
+	// meanwhile does not appear on later pages. A search the index cannot
+	// answer (:in, :above/:below on tokens, near, _text) fails with kind
+	// NotSupported.
+	Search(ctx context.Context, q *search.Query, opts SearchOptions) (*SearchPage, error)
 	// Job returns a job by id, NotFound if there is none.
 	Job(ctx context.Context, id string) (*Job, error)
 }

@@ -199,11 +199,14 @@ func (t *tx) Put(ctx context.Context, w store.Write) (*store.Version, error) {
 		next, w.Org, t.seq, cur.rkey); err != nil {
 		return nil, outcome.Wrap(err, "cannot update a resource")
 	}
-	v, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodPut, w.Org, w.Resource)
+	v, tree, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodPut, w.Org, w.Resource)
 	if err != nil {
 		return nil, err
 	}
 	if err := t.replaceIdentifiers(ctx, cur.rkey, typ, w.Org, w.Resource); err != nil {
+		return nil, err
+	}
+	if err := t.writeIndex(ctx, cur.rkey, typ, w.Org, tree, false); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -219,31 +222,38 @@ func (t *tx) insertResource(ctx context.Context, typ, id string, m store.Method,
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot create a resource")
 	}
-	v, err := t.insertVersion(ctx, rkey, typ, id, 1, m, w.Org, w.Resource)
+	v, tree, err := t.insertVersion(ctx, rkey, typ, id, 1, m, w.Org, w.Resource)
 	if err != nil {
 		return nil, err
 	}
 	if err := t.insertIdentifiers(ctx, rkey, typ, w.Org, w.Resource); err != nil {
 		return nil, err
 	}
+	if err := t.writeIndex(ctx, rkey, typ, w.Org, tree, true); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
-// insertVersion stores one version; res nil stores a tombstone.
-func (t *tx) insertVersion(ctx context.Context, rkey int64, typ, id string, version int64, m store.Method, org string, res *fhir.Value) (*store.Version, error) {
+// insertVersion stores one version; res nil stores a tombstone. It
+// returns the stored tree too (nil for a tombstone), for the index.
+func (t *tx) insertVersion(ctx context.Context, rkey int64, typ, id string, version int64, m store.Method, org string, res *fhir.Value) (*store.Version, *fhir.Value, error) {
 	v := &store.Version{
 		Type: typ, ID: id, VersionID: strconv.FormatInt(version, 10),
 		LastUpdated: fromMicros(t.instant), Seq: t.seq, Org: org, Method: m,
 	}
+	var tree *fhir.Value
 	if res != nil {
-		v.Body = store.Stamp(res, id, v.VersionID, v.LastUpdated)
+		st := store.StampTree(res, id, v.VersionID, v.LastUpdated)
+		tree = &st
+		v.Body = st.Marshal()
 	}
 	_, err := t.exec(ctx, sqlInsertVersion,
 		rkey, version, typ, t.seq, t.instant, int(m), org, t.db.codec.encode(v.Body))
 	if err != nil {
-		return nil, outcome.Wrap(err, "cannot store a version")
+		return nil, nil, outcome.Wrap(err, "cannot store a version")
 	}
-	return v, nil
+	return v, tree, nil
 }
 
 // replaceIdentifiers keeps resource_identifiers equal to the identifiers of
@@ -322,11 +332,14 @@ func (t *tx) Delete(ctx context.Context, typ, id, ifMatch string) (*store.Versio
 		next, t.seq, cur.rkey); err != nil {
 		return nil, outcome.Wrap(err, "cannot delete a resource")
 	}
-	v, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodDelete, cur.org, nil)
+	v, _, err := t.insertVersion(ctx, cur.rkey, typ, id, next, store.MethodDelete, cur.org, nil)
 	if err != nil {
 		return nil, err
 	}
 	if err := t.replaceIdentifiers(ctx, cur.rkey, typ, cur.org, nil); err != nil {
+		return nil, err
+	}
+	if err := t.writeIndex(ctx, cur.rkey, typ, cur.org, nil, false); err != nil {
 		return nil, err
 	}
 	return v, nil

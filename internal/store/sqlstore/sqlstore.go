@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/index"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
 )
@@ -28,6 +29,10 @@ type Options struct {
 	// compressed (docs/decisions/0009-compression.md); for measurements.
 	// Both kinds of rows are always read.
 	Uncompressed bool
+	// Extractor computes the search-index rows written with every version
+	// (the composition root passes index.New(spec)). Nil: nothing is
+	// indexed and Search fails — for tools that only move versions.
+	Extractor *index.Extractor
 }
 
 // DB is a store on SQLite or PostgreSQL.
@@ -37,6 +42,8 @@ type DB struct {
 	write *sql.DB // Updates; on SQLite exactly one connection
 	now   func() time.Time
 	codec *codec // version bodies at rest
+	// extractor fills the search index; nil: no index.
+	extractor *index.Extractor
 
 	// The hot statements prepared per pool, when the driver does not cache
 	// them itself (SQLite); nil otherwise. Set by prepare before first use.
@@ -96,7 +103,7 @@ func newDB(d dialect, read, write *sql.DB, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot set up compression")
 	}
-	db := &DB{d: d, read: read, write: write, now: now, codec: c,
+	db := &DB{d: d, read: read, write: write, now: now, codec: c, extractor: opt.Extractor,
 		reqs: make(chan *writeReq), stop: make(chan struct{}), writerEnd: make(chan struct{})}
 	go db.writer()
 	return db, nil

@@ -24,7 +24,7 @@ const (
 
 // hotStatements returns the statements prepared when a store opens.
 func hotStatements() []string {
-	return []string{
+	return append([]string{
 		sqlReadCurrent,
 		sqlVRead,
 		sqlLookup,
@@ -40,5 +40,5 @@ func hotStatements() []string {
 		sqlResourceKey,
 		sqlFirstSince,
 		sqlTakeClock,
-	}
+	}, indexStatements()...)
 }

@@ -17,9 +17,16 @@ import (
 	// Registers the "pgx" database/sql driver used to create schemas.
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/index"
 	"github.com/continuum-ehr/continuum/internal/store"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore"
 )
+
+// Extractor returns the R4 index extractor the test stores index with,
+// compiled once per test binary (compiling ~1,400 expressions per store
+// would dominate short tests).
+var Extractor = sync.OnceValue(func() *index.Extractor { return index.New(spec.R4()) })
 
 // EnvURL is the environment variable naming the test PostgreSQL server.
 const EnvURL = "CONTINUUM_TEST_DATABASE_URL"
@@ -72,7 +79,7 @@ func sqliteBackend() Backend {
 	dirs := map[*sqlstore.DB]string{}
 	open := func(t testing.TB, dir string) *sqlstore.DB {
 		t.Helper()
-		db, err := sqlstore.OpenSQLite(context.Background(), dir, sqlstore.Options{})
+		db, err := sqlstore.OpenSQLite(context.Background(), dir, sqlstore.Options{Extractor: Extractor()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +106,7 @@ func postgresBackend() Backend {
 	urls := map[*sqlstore.DB]string{}
 	open := func(t testing.TB, u string) *sqlstore.DB {
 		t.Helper()
-		db, err := sqlstore.OpenPostgres(context.Background(), u, sqlstore.Options{})
+		db, err := sqlstore.OpenPostgres(context.Background(), u, sqlstore.Options{Extractor: Extractor()})
 		if err != nil {
 			t.Fatal(err)
 		}
