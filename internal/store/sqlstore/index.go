@@ -198,10 +198,12 @@ func partColumns(p index.Part) []any {
 	case p.Number != nil:
 		return []any{nil, nil, nil, finite(numberValue(p.Number.Value, p.Number.Low, p.Number.High)), finite(p.Number.Low), finite(p.Number.High)}
 	case p.Quantity != nil:
+		// val is the value as written; lo and hi the range in the
+		// canonical unit when there is one (h3 set), as written otherwise.
 		q := p.Quantity
 		if q.Canonical != "" {
 			return []any{q.CodeHash, q.SystemCodeHash, q.CanonicalHash,
-				finite((q.CanonicalLow + q.CanonicalHigh) / 2), finite(q.CanonicalLow), finite(q.CanonicalHigh)}
+				finite(numberValue(q.Value, q.Low, q.High)), finite(q.CanonicalLow), finite(q.CanonicalHigh)}
 		}
 		return []any{q.CodeHash, q.SystemCodeHash, nil, finite(numberValue(q.Value, q.Low, q.High)), finite(q.Low), finite(q.High)}
 	case p.Reference != nil:

@@ -562,7 +562,7 @@ func compositeCond(fl *search.Filter, cv search.CompositeValue) (frag, error) {
 			conds = append(conds, c)
 		case search.QuantityValue:
 			c, neg := quantityCond(code, v, quantityCols{val: col("val"), code: col("h1"), sysCode: col("h2"),
-				canon: col("h3"), cVal: col("val")})
+				canon: col("h3"), cVal: "((" + col("lo") + " + " + col("hi") + ") / 2)"})
 			if neg {
 				return frag{}, notSupported("ne inside a composite value is not supported")
 			}

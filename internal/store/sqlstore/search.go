@@ -284,15 +284,18 @@ func (t *readTx) Search(ctx context.Context, q *search.Query, opts store.SearchO
 		if !ok {
 			return nil, notSupported("cannot sort by %s", k.Param.Code)
 		}
-		agg := "MIN"
+		// The smallest value sorts ascending, the largest descending
+		// (a date by the end of its range). ORDER BY … LIMIT 1 rather
+		// than MIN: PostgreSQL has no MIN of bytea.
+		dir := "ASC"
 		if k.Descending {
-			agg = "MAX"
+			dir = "DESC"
 			if table == "search_date" {
 				col = "hi"
 			}
 		}
 		keys = append(keys, sortKey{kind: kind, desc: k.Descending,
-			expr: f("(SELECT "+agg+"(y."+col+") FROM "+table+" y WHERE y.rkey = r.rkey AND y.param = ?)", k.Param.Code)})
+			expr: f("(SELECT y."+col+" FROM "+table+" y WHERE y.rkey = r.rkey AND y.param = ? ORDER BY y."+col+" "+dir+" LIMIT 1)", k.Param.Code)})
 	}
 	snap := int64(0)
 	if cur != nil {

@@ -51,6 +51,11 @@ func Run(t *testing.T, open Open) {
 		{"Jobs", testJobs},
 		{"JobLeaseExpiry", testJobLeaseExpiry},
 		{"JobRetries", testJobRetries},
+		{"SearchTypes", testSearchTypes},
+		{"SearchNarrowing", testSearchNarrowing},
+		{"SearchSortPaging", testSearchSortPaging},
+		{"SearchIncludes", testSearchIncludes},
+		{"SearchFollowsWrites", testSearchFollowsWrites},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
