@@ -39,7 +39,19 @@ func TestConditionalUpdateDelete(t *testing.T) {
 		if d, err := s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "identifier=urn:mrn|none", Org: "a"}); err != nil || d != nil {
 			t.Errorf("conditional delete without a match = %+v, %v", d, err)
 		}
-		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "name=x", Org: "a"})
-		wantKind(t, "unsupported criteria", err, outcome.NotSupported)
+		// Any search is a condition now; an unknown parameter is an error,
+		// never ignored (it would widen the match).
+		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "nonesuch=x", Org: "a"})
+		wantKind(t, "unknown parameter in criteria", err, outcome.Invalid)
+		r, err = s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "family=doe&gender=female", Org: "a",
+			Body: []byte(`{"resourceType":"Patient","gender":"female","name":[{"family":"Doe"}]}`)})
+		if err != nil || !r.Created {
+			t.Fatalf("conditional update by name and gender = %+v, %v", r, err)
+		}
+		r2, err := s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "family=doe&gender=female", Org: "a",
+			Body: []byte(`{"resourceType":"Patient","gender":"female","name":[{"family":"Doe","given":["Jane"]}]}`)})
+		if err != nil || r2.Created || r2.Version.ID != r.Version.ID {
+			t.Errorf("second conditional update by name and gender = %+v, %v; want an update of %s", r2, err, r.Version.ID)
+		}
 	})
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/search"
 	"github.com/continuum-ehr/continuum/internal/store"
 )
 
@@ -44,23 +45,28 @@ type Validator interface {
 	Parse(b []byte) (fhir.Value, []outcome.Issue)
 }
 
-// Options configure a Service; all fields are required.
+// Options configure a Service; Store, Validator and Spec are required.
 type Options struct {
 	Store     store.Store
 	Validator Validator
 	Spec      *spec.Spec
+	// Search sets the zone of dates without one (the server's
+	// --timezone; nil: UTC) and the page sizes of searches; zero fields
+	// take search's defaults.
+	Search SearchDefaults
 }
 
 // Service performs FHIR interactions over a store.
 type Service struct {
-	st   store.Store
-	v    Validator
-	spec *spec.Spec
+	st     store.Store
+	v      Validator
+	spec   *spec.Spec
+	search search.Options
 }
 
 // New returns a Service.
 func New(opts Options) *Service {
-	return &Service{st: opts.Store, v: opts.Validator, spec: opts.Spec}
+	return &Service{st: opts.Store, v: opts.Validator, spec: opts.Spec, search: opts.Search}
 }
 
 // checkType fails with NotFound for a name that is not a concrete resource
@@ -114,64 +120,67 @@ func privateErr(typ, id string) error {
 		Severity: outcome.SevError, Code: "not-found", Diagnostics: fmt.Sprintf("%s/%s is not known", typ, id)}}}
 }
 
-// Condition is a conditional match, as in If-None-Exist, by
-// "identifier=system|value", "identifier=value" (any system) or "_id=id".
-// General search criteria arrive with the search issue.
+// Condition is the criteria of a conditional interaction — If-None-Exist,
+// a conditional update or delete URL, a conditional reference in a
+// transaction — as search parameters
+// (https://hl7.org/fhir/R4/http.html#ccreate): any search the type
+// supports, run with full search.
 type Condition struct {
-	ID         string
-	System     string
-	Identifier string
+	Values url.Values
 }
 
 // ParseCondition parses the query of If-None-Exist or a conditional URL
-// (without the "Type?" prefix).
+// (with or without the "Type?" prefix). Criteria that name no search
+// parameter would match everything and are refused; so are result
+// parameters (_sort, _count, _include …), which select nothing.
 func ParseCondition(query string) (Condition, error) {
 	// ifNoneExist is sometimes written with the type: "Patient?identifier=…".
 	if before, after, ok := strings.Cut(query, "?"); ok && !strings.Contains(before, "=") {
 		query = after
 	}
-	name, value, ok := strings.Cut(query, "=")
-	if !ok || value == "" || strings.ContainsAny(value, "&,") || strings.Contains(name, ":") {
-		return Condition{}, outcome.New(outcome.NotSupported, "not-supported",
-			fmt.Sprintf("conditional criteria %q: only a single identifier=[system|]value or _id=id is supported yet", query))
-	}
-	value, err := url.QueryUnescape(value)
+	vals, err := url.ParseQuery(query)
 	if err != nil {
 		return Condition{}, outcome.New(outcome.Invalid, "value", fmt.Sprintf("conditional criteria %q: %v", query, err))
 	}
-	switch name {
-	case "_id":
-		return Condition{ID: value}, nil
-	case "identifier":
-		if system, val, ok := strings.Cut(value, "|"); ok {
-			// "|value" means "without a system", "system|" any value of
-			// the system: both need the search index.
-			if system == "" || val == "" {
-				break
-			}
-			return Condition{System: system, Identifier: val}, nil
+	n := 0
+	for name, vs := range vals {
+		switch strings.SplitN(name, ":", 2)[0] {
+		case "_sort", "_count", "_include", "_revinclude", "_summary", "_elements", "_total", "_contained", "_containedType", "_format", "_pretty":
+			return Condition{}, outcome.New(outcome.Invalid, "invalid",
+				fmt.Sprintf("conditional criteria %q: %s selects nothing", query, name))
 		}
-		return Condition{Identifier: value}, nil
+		for _, v := range vs {
+			if v != "" {
+				n++
+			}
+		}
 	}
-	return Condition{}, outcome.New(outcome.NotSupported, "not-supported",
-		fmt.Sprintf("conditional criteria %q: only identifier and _id are supported yet", query))
+	if n == 0 {
+		return Condition{}, outcome.New(outcome.Invalid, "invalid",
+			fmt.Sprintf("conditional criteria %q name no search parameter with a value", query))
+	}
+	return Condition{Values: vals}, nil
 }
 
-// match returns the current resources of type typ that c matches.
+// match returns the current resources of type typ that c matches: at most
+// two, which is all a conditional interaction needs to tell none, one and
+// several apart. Unknown parameters are errors (handling=strict): ignoring
+// one would widen the match to resources the client did not mean.
 func match(ctx context.Context, tx store.ReadTx, typ string, c Condition) ([]store.Ref, error) {
-	if c.ID != "" {
-		_, err := tx.Read(ctx, typ, c.ID)
-		var oe *outcome.Error
-		switch {
-		case err == nil:
-			return []store.Ref{{Type: typ, ID: c.ID}}, nil
-		case errors.As(err, &oe) && (oe.Kind == outcome.NotFound || oe.Kind == outcome.Gone):
-			return nil, nil
-		default:
-			return nil, err
-		}
+	q, err := search.Parse(spec.R4(), typ, c.Values, search.Options{Strict: true})
+	if err != nil {
+		return nil, err
 	}
-	return tx.FindByIdentifier(ctx, typ, c.System, c.Identifier)
+	q.Count, q.Total, q.Sort, q.Include, q.RevInclude = 2, "none", nil, nil, nil
+	page, err := tx.Search(ctx, q, store.SearchOptions{})
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]store.Ref, 0, len(page.Matches))
+	for _, v := range page.Matches {
+		refs = append(refs, store.Ref{Type: v.Type, ID: v.ID})
+	}
+	return refs, nil
 }
 
 // kindOf returns the kind of err, Internal for foreign errors.

@@ -63,6 +63,10 @@ func OpenSQLite(ctx context.Context, dir string, opt Options) (*DB, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_pragma", "foreign_keys(1)")
+		// Statement journals (one per multi-row index INSERT inside a
+		// transaction) in memory rather than in temporary files: they
+		// never need to survive a crash, the WAL does.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		for i := 0; i+1 < len(extra); i += 2 {
 			q.Add(extra[i], extra[i+1])
 		}
