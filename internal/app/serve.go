@@ -11,6 +11,7 @@ import (
 
 	"github.com/continuum-ehr/continuum/internal/config"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/index"
 	"github.com/continuum-ehr/continuum/internal/interaction"
 	"github.com/continuum-ehr/continuum/internal/operation"
 	"github.com/continuum-ehr/continuum/internal/rest"
@@ -73,6 +74,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close() // after the server has stopped: no request uses it any more
+	// Resources stored before the search index existed, or indexed by an
+	// older extractor, are indexed before the server takes traffic, so that
+	// searches and conditional writes see every resource.
+	if n, err := st.ReindexStale(ctx, 500); err != nil {
+		return fmt.Errorf("indexing stored resources for search: %w", err)
+	} else if n > 0 {
+		log.Info("search index rebuilt", "resources", n)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -109,10 +118,17 @@ const restOrg = "default"
 // openStore opens the store the configuration names, migrating an empty one:
 // PostgreSQL with --database-url, else SQLite under --data.
 func openStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
-	if cfg.DatabaseURL != "" {
-		return sqlstore.OpenPostgres(ctx, cfg.DatabaseURL, sqlstore.Options{})
+	// The search index reads dates without a zone in the clinic's zone,
+	// as searches do (interaction.Options.Search).
+	x, err := index.NewWithOptions(spec.R4(), index.Options{Zone: cfg.Location})
+	if err != nil {
+		return nil, err
 	}
-	return sqlstore.OpenSQLite(ctx, cfg.Data, sqlstore.Options{})
+	opts := sqlstore.Options{Extractor: x}
+	if cfg.DatabaseURL != "" {
+		return sqlstore.OpenPostgres(ctx, cfg.DatabaseURL, opts)
+	}
+	return sqlstore.OpenSQLite(ctx, cfg.Data, opts)
 }
 
 // newServer assembles the HTTP server: definitions → validator → $validate
@@ -123,7 +139,8 @@ func newServer(cfg config.Config, st store.Store, log *slog.Logger, started time
 	v := validate.New(r4, validate.Options{MaxBytes: int(cfg.MaxBytes), MaxDepth: validate.DefaultMaxDepth})
 	var svc *interaction.Service
 	if st != nil {
-		svc = interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4})
+		svc = interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4,
+			Search: interaction.SearchDefaults{Location: cfg.Location}})
 	}
 	api := rest.New(rest.Options{
 		BaseURL:      cfg.BaseURL,

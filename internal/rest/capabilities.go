@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/continuum-ehr/continuum/internal/search"
 )
 
 // capabilities is GET [base]/metadata: the CapabilityStatement
@@ -59,6 +61,33 @@ type capResource struct {
 	ConditionalCreate bool             `json:"conditionalCreate"`
 	ConditionalUpdate bool             `json:"conditionalUpdate"`
 	ConditionalDelete string           `json:"conditionalDelete"`
+	SearchInclude     []string         `json:"searchInclude,omitzero"`
+	SearchRevInclude  []string         `json:"searchRevInclude,omitzero"`
+	SearchParam       []capSearchParam `json:"searchParam,omitzero"`
+}
+
+type capSearchParam struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition,omitzero"`
+	Type       string `json:"type"`
+}
+
+// capSearchParams lists the parameters a type can be searched by: those with
+// an expression the index extracts (internal/index), less the ones the
+// planner refuses (special parameters such as near; _text and _content,
+// full text not being indexed yet).
+func capSearchParams(typ string) []capSearchParam {
+	reg := search.NewRegistryR4()
+	var out []capSearchParam
+	for _, code := range reg.Params(typ) {
+		sp := reg.Lookup(typ, code)
+		if sp == nil || !reg.Supported(sp) || code == "_text" || code == "_content" ||
+			(sp.Type == "special" && code != "_list") {
+			continue
+		}
+		out = append(out, capSearchParam{Name: code, Definition: sp.URL, Type: sp.Type})
+	}
+	return out
 }
 
 type capInteraction struct {
@@ -73,13 +102,16 @@ func resourceInteractions(opts Options) []capResource {
 		out = append(out, capResource{
 			Type: typ,
 			Interaction: []capInteraction{{"read"}, {"vread"}, {"update"}, {"patch"}, {"delete"},
-				{"history-instance"}, {"history-type"}, {"create"}},
+				{"history-instance"}, {"history-type"}, {"create"}, {"search-type"}},
 			Versioning:        "versioned-update", // If-Match is honoured
 			ReadHistory:       true,
 			UpdateCreate:      true,
-			ConditionalCreate: true, // If-None-Exist by identifier or _id
+			ConditionalCreate: true, // If-None-Exist: any search
 			ConditionalUpdate: true,
 			ConditionalDelete: "single",
+			SearchInclude:     []string{"*"},
+			SearchRevInclude:  []string{"*"},
+			SearchParam:       capSearchParams(typ),
 		})
 	}
 	return out
@@ -118,15 +150,22 @@ func capabilityStatement(opts Options) []byte {
 	}
 	if opts.Interactions != nil {
 		r := &cs.Rest[0]
-		r.Documentation = "FHIR R4 JSON API. Search is not available yet; conditional create (If-None-Exist), " +
-			"conditional update and delete, and conditional references match by identifier=[system|]value or " +
-			"_id only. History pages with _count, _since and the next link. PATCH takes JSON Patch " +
-			"(application/json-patch+json) and FHIRPath Patch (a Parameters resource, application/fhir+json), " +
-			"also as Bundle entries (JSON Patch in a Binary)."
+		r.Documentation = "FHIR R4 JSON API. Search (GET [type]?…, POST [type]/_search, system search with _type, " +
+			"compartment search [Compartment]/[id]/[type]) over every parameter listed per type: number, date, " +
+			"string, token, reference, quantity (UCUM-normalised), uri and composite, with prefixes eq ne gt lt ge " +
+			"le sa eb ap; modifiers :missing (all types), :exact and :contains (string), :not, :text and :of-type " +
+			"(token), :identifier and :[type] (reference), :above and :below (uri); chains to depth 4 and _has; " +
+			"_sort, _count (default 20, max 1000), _total, _summary, _elements, _include and _revinclude " +
+			"(with :iterate and *), _list; next/previous links (_page). Not supported: token :in, :not-in, " +
+			":above, :below; near; _text and _content; _filter and _query. Conditional create (If-None-Exist), " +
+			"conditional update and delete, and conditional references match with full search. History pages " +
+			"with _count, _since and the next link. PATCH takes JSON Patch (application/json-patch+json) and " +
+			"FHIRPath Patch (a Parameters resource, application/fhir+json), also as Bundle entries (JSON Patch in " +
+			"a Binary)."
 		r.Resource = resourceInteractions(opts)
 		// https://hl7.org/fhir/R4/capabilitystatement-definitions.html#CapabilityStatement.patchFormat
 		cs.PatchFormat = []string{"application/json-patch+json", "application/fhir+json"}
-		r.Interaction = []capInteraction{{"transaction"}, {"batch"}, {"history-system"}}
+		r.Interaction = []capInteraction{{"transaction"}, {"batch"}, {"history-system"}, {"search-system"}}
 	}
 	b, err := json.Marshal(cs, jsontext.WithIndent("  "))
 	if err != nil {

@@ -31,6 +31,16 @@ func (a *API) routes() *http.ServeMux {
 		mux.Handle("DELETE /fhir/{type}/{id}", a.fhir(a.delete))
 		mux.Handle("GET /fhir/{type}/{id}/_history", a.fhir(a.history))
 		mux.Handle("GET /fhir/{type}/{id}/_history/{vid}", a.fhir(a.vread))
+
+		// Search: https://hl7.org/fhir/R4/http.html#search. The
+		// compartment pattern is the only three-segment GET besides
+		// instance history, which is more specific and wins.
+		mux.Handle("GET /fhir/{type}", a.fhir(a.searchType))
+		mux.Handle("POST /fhir/{type}/_search", a.fhir(a.searchType))
+		mux.Handle("GET /fhir", a.fhir(a.searchSystem))
+		mux.Handle("GET /fhir/{$}", a.fhir(a.searchSystem))
+		mux.Handle("POST /fhir/_search", a.fhir(a.searchSystem))
+		mux.Handle("GET /fhir/{ctype}/{cid}/{type}", a.fhir(a.searchCompartment))
 	}
 
 	// Operations: https://hl7.org/fhir/R4/operations.html#executing

@@ -201,6 +201,10 @@ func (r *Registry) Params(typ string) []string {
 // first use and read-only afterwards (the same pattern as spec.R4).
 var r4Registry = sync.OnceValue(func() *Registry { return NewRegistry(spec.R4()) })
 
+// NewRegistryR4 returns the registry of the embedded R4 definitions, shared
+// and immutable.
+func NewRegistryR4() *Registry { return r4Registry() }
+
 // registryFor returns the shared R4 registry for the embedded spec and a new
 // registry for any other.
 func registryFor(s *spec.Spec) *Registry {

@@ -12,6 +12,7 @@ import (
 	"github.com/continuum-ehr/continuum/internal/index"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/search"
+	"github.com/continuum-ehr/continuum/internal/store"
 )
 
 // The search index (migrations/0002_search.sql, docs/decisions/0006-search-index.md):
@@ -230,7 +231,16 @@ func (t *tx) writeIndex(ctx context.Context, rkey int64, typ, org string, res *f
 			}
 		}
 	}
-	if res == nil || x == nil {
+	if res == nil {
+		return nil
+	}
+	if x == nil {
+		// Written without an index: ReindexStale will find it.
+		if !fresh {
+			if _, err := t.exec(ctx, sqlSetIndexed, 0, rkey); err != nil {
+				return outcome.Wrap(err, "cannot update the search index")
+			}
+		}
 		return nil
 	}
 	e, err := x.Extract(res)
@@ -279,4 +289,68 @@ func (t *tx) insertRows(ctx context.Context, tb indexTable, rkey int64, typ, org
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// ReindexStale rebuilds the index rows of resources that an older
+// extractor (index.ExtractorVersion) indexed, or none did — rows written
+// before migration 0002, or before an extraction fix — up to batch
+// resources per transaction, until none is left. It returns how many it
+// reindexed. Searches meanwhile see the stale rows of the resources not yet
+// done. A store without an Extractor does nothing.
+func (db *DB) ReindexStale(ctx context.Context, batch int) (int, error) {
+	if db.extractor == nil {
+		return 0, nil
+	}
+	if batch <= 0 {
+		batch = 500
+	}
+	total := 0
+	for {
+		n := 0
+		err := db.Update(ctx, func(stx store.Tx) error {
+			t := stx.(*tx)
+			rows, err := t.query(ctx, `SELECT r.rkey, r.type, r.org, v.body FROM resources r
+				JOIN versions v ON v.rkey = r.rkey AND v.version = r.version
+				WHERE r.ix < ? AND r.deleted = 0 ORDER BY r.rkey LIMIT ?`, index.ExtractorVersion, batch)
+			if err != nil {
+				return outcome.Wrap(err, "cannot find stale index rows")
+			}
+			type stale struct {
+				rkey     int64
+				typ, org string
+				body     []byte
+			}
+			var todo []stale
+			for rows.Next() {
+				var s stale
+				if err := rows.Scan(&s.rkey, &s.typ, &s.org, &s.body); err != nil {
+					rows.Close()
+					return outcome.Wrap(err, "cannot find stale index rows")
+				}
+				todo = append(todo, s)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return outcome.Wrap(err, "cannot find stale index rows")
+			}
+			for _, s := range todo {
+				res, err := fhir.Parse(s.body)
+				if err != nil {
+					return outcome.Wrap(err, "a stored version is not JSON")
+				}
+				if err := t.writeIndex(ctx, s.rkey, s.typ, s.org, &res, false); err != nil {
+					return err
+				}
+			}
+			n = len(todo)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
 }

@@ -378,3 +378,47 @@ func TestSize(t *testing.T) {
 		check(t, db)
 	})
 }
+
+// TestReindexStale: resources written without an index (a store opened
+// without an Extractor, as before migration 0002) are indexed by
+// ReindexStale, once.
+func TestReindexStale(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	plain, err := OpenSQLite(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 7 {
+		err := plain.Update(ctx, func(tx store.Tx) error {
+			v, _ := fhir.Parse([]byte(`{"resourceType":"Patient","gender":"female","id":"p` + string(rune('a'+i)) + `"}`))
+			_, err := tx.Put(ctx, store.Write{Resource: &v, Org: "o"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain.Close()
+	db := openSQLite(t, dir)
+	defer db.Close()
+	count := func() int {
+		var n int
+		if err := db.read.QueryRow(`SELECT COUNT(*) FROM search_token WHERE param = 'gender'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("rows before reindex: %d", n)
+	}
+	if n, err := db.ReindexStale(ctx, 3); err != nil || n != 7 {
+		t.Fatalf("ReindexStale = %d, %v; want 7", n, err)
+	}
+	if n := count(); n != 7 {
+		t.Errorf("rows after reindex: %d, want 7", n)
+	}
+	if n, err := db.ReindexStale(ctx, 3); err != nil || n != 0 {
+		t.Errorf("second ReindexStale = %d, %v; want 0", n, err)
+	}
+}
