@@ -144,6 +144,14 @@ func (p *planner) rows(table, param string, types []string, cond frag) frag {
 	return join("", []frag{f("SELECT x.rkey FROM " + table + " x WHERE "), w})
 }
 
+// hashed is rows for a condition on hash keys only, which include the
+// parameter's code: without a test of param, the (hash, type, rkey)
+// indexes answer it alone, counts included.
+func (p *planner) hashed(table string, types []string, cond frag) frag {
+	w := where(cond, typeCond("x", types), p.orgCond("x"))
+	return join("", []frag{f("SELECT x.rkey FROM " + table + " x WHERE "), w})
+}
+
 // filterSet plans one filter on resources of types.
 func (p *planner) filterSet(types []string, fl *search.Filter, depth int) (set, error) {
 	if depth > 16 {
@@ -168,12 +176,17 @@ func (p *planner) filterSet(types []string, fl *search.Filter, depth int) (set, 
 	case search.TypeToken:
 		return p.tokenSet(types, fl)
 	case search.TypeString:
+		if fl.Modifier == search.ModExact {
+			var alts []frag
+			for _, v := range fl.Values {
+				alts = append(alts, f("x.h_exact = ?", index.StringExactHash(code, v.(search.StringValue).Text)))
+			}
+			return set{frag: p.hashed("search_string", types, mergeEq(alts))}, nil
+		}
 		var alts []frag
 		for _, v := range fl.Values {
 			sv := v.(search.StringValue)
 			switch fl.Modifier {
-			case search.ModExact:
-				alts = append(alts, f("x.h_exact = ?", index.StringExactHash(code, sv.Text)))
 			case search.ModContains:
 				alts = append(alts, p.contains("x.norm", sv.Normalized))
 			default:
@@ -216,14 +229,19 @@ func (p *planner) filterSet(types []string, fl *search.Filter, depth int) (set, 
 		return p.prefixSet("search_quantity", code, types, fl, alts, negate)
 	case search.TypeReference:
 		var alts []frag
+		byParam := false
 		for _, v := range fl.Values {
 			c, err := p.referenceCond(fl, v)
 			if err != nil {
 				return set{}, err
 			}
+			byParam = byParam || strings.Contains(c.s, "target_id")
 			alts = append(alts, c)
 		}
-		return set{frag: p.rows("search_reference", code, types, or(alts))}, nil
+		if byParam {
+			return set{frag: p.rows("search_reference", code, types, or(alts))}, nil
+		}
+		return set{frag: p.hashed("search_reference", types, mergeEq(alts))}, nil
 	case search.TypeURI:
 		var alts []frag
 		for _, v := range fl.Values {
@@ -236,6 +254,9 @@ func (p *planner) filterSet(types []string, fl *search.Filter, depth int) (set, 
 			default:
 				alts = append(alts, f("x.h_value = ?", index.URIHash(code, u)))
 			}
+		}
+		if fl.Modifier == "" {
+			return set{frag: p.hashed("search_uri", types, mergeEq(alts))}, nil
 		}
 		return set{frag: p.rows("search_uri", code, types, or(alts))}, nil
 	case search.TypeComposite:
@@ -321,7 +342,7 @@ func (p *planner) tokenSet(types []string, fl *search.Filter) (set, error) {
 		}
 		alts = append(alts, tokenCond(code, tv, cols))
 	}
-	return set{frag: p.rows("search_token", code, types, mergeEq(alts)), negate: fl.Modifier == search.ModNot}, nil
+	return set{frag: p.hashed("search_token", types, mergeEq(alts)), negate: fl.Modifier == search.ModNot}, nil
 }
 
 type tokenCols struct{ code, sysCode, sys string }
@@ -364,7 +385,10 @@ func mergeEq(alts []frag) frag {
 // for one prefix (https://hl7.org/fhir/R4/search.html#prefix). neg reports
 // ne, whose condition is the equality to exclude.
 func (p *planner) dateCond(lo, hi string, prefix search.Prefix, ql, qh int64) (frag, bool) {
-	eq := func() frag { return f("("+lo+" >= ? AND "+hi+" <= ?)", ql, qh) }
+	// Each condition leads with a range on lo or hi that it implies (a
+	// stored range is never empty: lo < hi), so that the (type, param, lo)
+	// and (type, param, hi) indexes bound the scan.
+	eq := func() frag { return f("("+lo+" >= ? AND "+lo+" < ? AND "+hi+" <= ?)", ql, qh, qh) }
 	switch prefix {
 	case search.Ne:
 		return eq(), true
@@ -373,9 +397,9 @@ func (p *planner) dateCond(lo, hi string, prefix search.Prefix, ql, qh int64) (f
 	case search.Lt:
 		return f(lo+" < ?", ql), false
 	case search.Ge:
-		return f("("+hi+" > ? OR ("+lo+" >= ? AND "+hi+" <= ?))", qh, ql, qh), false
+		return f("("+hi+" > ? AND ("+hi+" > ? OR "+lo+" >= ?))", ql, qh, ql), false
 	case search.Le:
-		return f("("+lo+" < ? OR ("+lo+" >= ? AND "+hi+" <= ?))", ql, ql, qh), false
+		return f("("+lo+" < ? AND ("+lo+" < ? OR "+hi+" <= ?))", qh, ql, qh), false
 	case search.Sa:
 		return f(lo+" >= ?", qh), false
 	case search.Eb:
@@ -669,7 +693,8 @@ func (p *planner) compartmentSet(types []string, typ, id string, params func(t s
 				where(f("x.type = ?", t), inList("x.h_target", hs), p.orgCond("x"))}))
 		}
 		if self && t == typ {
-			parts = append(parts, f("SELECT c.rkey FROM resources c WHERE c.type = ? AND c.id = ? AND c.deleted = 0", typ, id))
+			parts = append(parts, join("", []frag{f("SELECT c.rkey FROM resources c WHERE "),
+				where(f("c.type = ? AND c.id = ? AND c.deleted = 0", typ, id), p.orgCond("c"))}))
 		}
 	}
 	if len(parts) == 0 {

@@ -308,14 +308,25 @@ func (t *readTx) Search(ctx context.Context, q *search.Query, opts store.SearchO
 	for i, k := range keys {
 		sel = append(sel, join("", []frag{f(", "), k.expr, f(" AS k" + strconv.Itoa(i))}))
 	}
-	conds := []frag{typeCond("r", types), f("r.deleted = 0"), p.orgCond("r"), f("r.rkey <= ?", snap)}
-	for _, s := range in {
-		conds = append(conds, join("", []frag{f("r.rkey IN ("), s, f(")")}))
+	// The first positive set drives: its rows are already of the searched
+	// types, live and narrowed, so the resources table is not touched.
+	// Without one, the resources of the types are the candidates.
+	var from frag
+	var conds []frag
+	if len(in) > 0 {
+		from = join("", []frag{f(" FROM (SELECT DISTINCT y0.rkey AS rkey FROM ("), in[0], f(") y0) r WHERE ")})
+		conds = []frag{f("r.rkey <= ?", snap)}
+		for _, s := range in[1:] {
+			conds = append(conds, join("", []frag{f("r.rkey IN ("), s, f(")")}))
+		}
+	} else {
+		from = f(" FROM resources r WHERE ")
+		conds = []frag{typeCond("r", types), f("r.deleted = 0"), p.orgCond("r"), f("r.rkey <= ?", snap)}
 	}
 	for _, s := range notIn {
 		conds = append(conds, join("", []frag{f("r.rkey NOT IN ("), s, f(")")}))
 	}
-	inner := join("", []frag{join("", sel), f(" FROM resources r WHERE "), where(conds...)})
+	inner := join("", []frag{join("", sel), from, where(conds...)})
 	outer := []frag{f("SELECT s.rkey"), frag{}}
 	for i := range keys {
 		outer = append(outer, f(", s.k"+strconv.Itoa(i)))

@@ -67,6 +67,9 @@ func OpenSQLite(ctx context.Context, dir string, opt Options) (*DB, error) {
 		// transaction) in memory rather than in temporary files: they
 		// never need to survive a crash, the WAL does.
 		q.Add("_pragma", "temp_store(MEMORY)")
+		// 16 MB of page cache per connection (the default is 2 MB): the
+		// search index's B-trees are read on every search.
+		q.Add("_pragma", "cache_size(-16000)")
 		for i := 0; i+1 < len(extra); i += 2 {
 			q.Add(extra[i], extra[i+1])
 		}

@@ -12,6 +12,10 @@
 -- resources whose ix is below index.ExtractorVersion (0: never indexed).
 ALTER TABLE resources ADD COLUMN ix INTEGER NOT NULL DEFAULT 0;
 
+-- The live resources of a type, by owner: searches without a positive
+-- filter and their counts read only this index.
+CREATE INDEX resources_type_live ON resources (type, deleted, org);
+
 -- token: code, system|code (and |code), system| and :of-type keys; code for
 -- _sort; text (folded, bytes) for :text.
 CREATE TABLE search_token (
