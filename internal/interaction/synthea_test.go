@@ -4,6 +4,7 @@ import (
 	"compress/bzip2"
 	"context"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,11 +106,12 @@ func TestSynthea(t *testing.T) {
 		}
 		t.Logf("%s: %d bundles, %d resources (%d MB of JSON) in %v: %.0f resources/s", b.Name, loaded, resources,
 			bytes>>20, elapsed.Round(time.Millisecond), float64(resources)/elapsed.Seconds())
+		syntheaSearches(t, s)
 		if sized, ok := s.st.(interface {
 			Size(context.Context) (int64, error)
 		}); ok {
 			if n, err := sized.Size(ctx); err == nil {
-				t.Logf("%s: %d bytes on disk, %.0f bytes/resource (no search index yet; W11)", b.Name, n, float64(n)/float64(resources))
+				t.Logf("%s: %d bytes on disk, %.0f bytes/resource including the search index (W11)", b.Name, n, float64(n)/float64(resources))
 			}
 		}
 	})
@@ -131,4 +133,83 @@ func readBundle(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// syntheaSearches checks realistic searches over the loaded set (issue 5):
+// every count (_summary=count) equals the number of unique resources paged
+// through with _count=1000, sorted pages are in order, and counts that
+// partition a set add up.
+func syntheaSearches(t *testing.T, s *Service) {
+	ctx := context.Background()
+	count := func(typ, q string) int {
+		t.Helper()
+		v, _ := url.ParseQuery(q + "&_summary=count")
+		r, err := s.Search(ctx, SearchRequest{Type: typ, Params: v, Strict: true})
+		if err != nil {
+			t.Fatalf("%s?%s: %v", typ, q, err)
+		}
+		return r.Page.Total
+	}
+	page := func(typ, q string) []string {
+		t.Helper()
+		v, _ := url.ParseQuery(q + "&_count=1000")
+		var ids []string
+		seen := map[string]bool{}
+		for {
+			r, err := s.Search(ctx, SearchRequest{Type: typ, Params: v, Strict: true})
+			if err != nil {
+				t.Fatalf("%s?%s: %v", typ, q, err)
+			}
+			for _, m := range r.Page.Matches {
+				if seen[m.ID] {
+					t.Errorf("%s?%s: %s on two pages", typ, q, m.ID)
+				}
+				seen[m.ID] = true
+				ids = append(ids, m.ID)
+			}
+			if r.Page.Next == "" {
+				return ids
+			}
+			v.Set(CursorParam, r.Page.Next)
+		}
+	}
+	for _, c := range []struct{ typ, q string }{
+		{"Patient", "gender=female"},
+		{"Observation", "code=http://loinc.org|8302-2,http://loinc.org|29463-7,http://loinc.org|8867-4,http://loinc.org|4548-4,http://loinc.org|2339-0"},
+		{"Observation", "code=http://loinc.org|8302-2,http://loinc.org|29463-7&category=vital-signs"},
+		{"Observation", "date=ge2015&date=lt2016"},
+		{"Observation", "patient.gender=female&code=http://loinc.org|8302-2"},
+		{"MedicationRequest", "medication.code:missing=false"},
+		{"Observation", "subject:Patient.family=a"},
+		{"Observation", "encounter.subject:Patient.gender=male&category=laboratory"},
+		{"Patient", "_has:Condition:patient:code=http://snomed.info/sct|44054006&_has:Observation:patient:code=http://loinc.org|4548-4"},
+		{"Encounter", "_sort=-date"},
+		{"Patient", "_sort=_id"},
+		{"Observation", "_sort=-_lastUpdated,_id&code=http://loinc.org|8302-2"},
+	} {
+		n, ids := count(c.typ, c.q), page(c.typ, c.q)
+		if n != len(ids) {
+			t.Errorf("%s?%s: count %d, paged %d", c.typ, c.q, n, len(ids))
+		}
+		if n == 0 && !strings.Contains(c.q, "family=a") {
+			t.Errorf("%s?%s: nothing matched", c.typ, c.q)
+		}
+	}
+	// Partitions add up.
+	if all, f, m, o := count("Patient", "_id:missing=false"), count("Patient", "gender=female"), count("Patient", "gender=male"),
+		count("Patient", "gender:not=female&gender:not=male"); f+m+o != all {
+		t.Errorf("patients: %d female + %d male + %d other != %d", f, m, o, all)
+	}
+	for _, y := range []string{"2012", "2019"} {
+		eq, lt, gt, all := count("Observation", "date="+y), count("Observation", "date=lt"+y), count("Observation", "date=gt"+y),
+			count("Observation", "date:missing=false")
+		ge, le := count("Observation", "date=ge"+y), count("Observation", "date=le"+y)
+		if eq+lt+gt != all || ge != eq+gt || le != eq+lt {
+			t.Errorf("Observation dates around %s: eq %d lt %d gt %d ge %d le %d, all %d", y, eq, lt, gt, ge, le, all)
+		}
+	}
+	if f, m, all := count("Observation", "patient.gender=female"), count("Observation", "patient.gender=male"),
+		count("Observation", "patient:missing=false"); f+m != all {
+		t.Errorf("Observations by the patient's gender: %d + %d != %d", f, m, all)
+	}
 }

@@ -172,6 +172,11 @@ func (p *planner) filterSet(types []string, fl *search.Filter, depth int) (set, 
 		return set{frag: p.rows(table, fl.Param.Code, types, frag{}), negate: *fl.Missing}, nil
 	}
 	code := fl.Param.Code
+	if fl.Param.Expression == "" && code != search.ParamList {
+		// _text, _content: full text is not indexed (yet); an empty
+		// answer would look like "no match".
+		return set{}, notSupported("searching by %s is not supported", code)
+	}
 	switch fl.Param.Type {
 	case search.TypeToken:
 		return p.tokenSet(types, fl)

@@ -220,6 +220,9 @@ func (t *readTx) Search(ctx context.Context, q *search.Query, opts store.SearchO
 	if t.db.extractor == nil {
 		return nil, notSupported("this store has no search index")
 	}
+	if (q.Contained != "" && q.Contained != "false") || q.ContainedIn != "" {
+		return nil, notSupported("searching contained resources (_contained, _containedType) is not supported")
+	}
 	p := &planner{db: t.db, spec: t.db.extractor.Spec(), opts: opts, now: t.db.now()}
 	types := q.Types
 	if q.Type != "" {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/search"
 	"github.com/continuum-ehr/continuum/internal/store"
 )
@@ -193,6 +194,28 @@ func testSearchTypes(t *testing.T, st store.Store) {
 		}
 		if page.Total != len(got) {
 			t.Errorf("%s?%s: total %d, matches %d", c.typ, c.query, page.Total, len(got))
+		}
+	}
+}
+
+func testSearchNotSupported(t *testing.T, st store.Store) {
+	loadSearchFixture(t, st)
+	for _, c := range []struct{ typ, query string }{
+		{"Patient", "_text=chalmers"},
+		{"Patient", "_content=chalmers"},
+		{"Observation", "code:in=http://example.org/vs"},
+		{"Observation", "code:below=http://loinc.org|8480-6"},
+		{"Location", "near=42.256500|-83.694710|11.20|km"},
+		{"Observation", "_list=$current-problems"},
+		{"Patient", "_contained=true"},
+	} {
+		q := parse(t, c.typ, c.query, "")
+		err := st.View(context.Background(), func(tx store.ReadTx) error {
+			_, err := tx.Search(context.Background(), q, store.SearchOptions{})
+			return err
+		})
+		if oe := outcome.As(err); oe == nil || oe.Kind != outcome.NotSupported {
+			t.Errorf("%s?%s: %v, want not-supported", c.typ, c.query, err)
 		}
 	}
 }

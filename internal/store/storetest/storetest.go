@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 		{"JobRetries", testJobRetries},
 		{"SearchTypes", testSearchTypes},
 		{"SearchNarrowing", testSearchNarrowing},
+		{"SearchNotSupported", testSearchNotSupported},
 		{"SearchSortPaging", testSearchSortPaging},
 		{"SearchIncludes", testSearchIncludes},
 		{"SearchFollowsWrites", testSearchFollowsWrites},
