@@ -25,14 +25,17 @@ import (
 type indexTable struct {
 	name string
 	cols []string
-	// The statements, built once: insert1 and insertN write 1 and
-	// insertBatch rows, del removes a resource's rows.
-	insert1, insertN, del string
+	// The statements, built once: insert[k] writes 1<<k rows, del
+	// removes a resource's rows.
+	insert [insertSizes]string
+	del    string
 }
 
 func newIndexTable(name string, cols []string) indexTable {
-	tb := indexTable{name: name, cols: cols}
-	tb.insert1, tb.insertN, tb.del = tb.insertSQL(1), tb.insertSQL(insertBatch), "DELETE FROM "+name+" WHERE rkey = ?"
+	tb := indexTable{name: name, cols: cols, del: "DELETE FROM " + name + " WHERE rkey = ?"}
+	for k := range insertSizes {
+		tb.insert[k] = tb.insertSQL(1 << k)
+	}
 	return tb
 }
 
@@ -51,10 +54,11 @@ var (
 	indexTables = []indexTable{tokenTable, stringTable, dateTable, numberTable, quantityTable, referenceTable, uriTable, compositeTable}
 )
 
-// insertBatch is how many rows one INSERT writes: statements for 1 and for
-// insertBatch rows are prepared when the store opens, so a resource's rows
-// go in with few round trips and no parsing.
-const insertBatch = 8
+// insertSizes: INSERTs of 1, 2, 4, 8 and 16 rows are prepared per table
+// when the store opens, and a resource's n rows of a table go in with one
+// statement per bit of n (16 at a time above that): few statements, no
+// parsing.
+const insertSizes = 5
 
 // insertSQL is the INSERT of n rows into tb.
 func (tb indexTable) insertSQL(n int) string {
@@ -78,7 +82,8 @@ func (tb indexTable) insertSQL(n int) string {
 func indexStatements() []string {
 	var out []string
 	for _, tb := range indexTables {
-		out = append(out, tb.insert1, tb.insertN, tb.del)
+		out = append(out, tb.insert[:]...)
+		out = append(out, tb.del)
 	}
 	return append(out, sqlSetIndexed)
 }
@@ -258,33 +263,23 @@ func (t *tx) writeIndex(ctx context.Context, rkey int64, typ, org string, res *f
 	return nil
 }
 
-// insertRows writes rows (each without the common columns) into tb, in
-// batches of insertBatch and then one by one.
+// insertRows writes rows (each without the common columns) into tb.
 func (t *tx) insertRows(ctx context.Context, tb indexTable, rkey int64, typ, org string, rows [][]any) error {
 	width := 4 + len(tb.cols)
-	args := make([]any, 0, insertBatch*width)
-	flush := func(n int) error {
-		q := tb.insert1
-		if n == insertBatch {
-			q = tb.insertN
-		}
-		if _, err := t.exec(ctx, q, args...); err != nil {
-			return outcome.Wrap(err, "cannot write the search index")
-		}
-		args = args[:0]
-		return nil
-	}
+	args := make([]any, 0, (1<<(insertSizes-1))*width)
 	for len(rows) > 0 {
-		n := 1
-		if len(rows) >= insertBatch {
-			n = insertBatch
+		k := insertSizes - 1
+		for 1<<k > len(rows) {
+			k--
 		}
+		n := 1 << k
+		args = args[:0]
 		for _, r := range rows[:n] {
 			args = append(args, rkey, typ, org, r[0])
 			args = append(args, r[1:]...)
 		}
-		if err := flush(n); err != nil {
-			return err
+		if _, err := t.exec(ctx, tb.insert[k], args...); err != nil {
+			return outcome.Wrap(err, "cannot write the search index")
 		}
 		rows = rows[n:]
 	}

@@ -151,6 +151,14 @@ func (db *DB) Close() error {
 // by N.
 func (db *DB) q(s string) string {
 	if !db.d.dollar {
+		if strings.HasPrefix(s, "INSERT INTO search_") {
+			// SQLite: a multi-row INSERT that may abort midway keeps a
+			// statement journal (a copy of every page it touches, to
+			// undo its own earlier rows); OR FAIL keeps those rows on an
+			// error instead, which costs nothing here because any error
+			// fails the whole Update (or its savepoint) anyway.
+			return "INSERT OR FAIL INTO " + s[len("INSERT INTO "):]
+		}
 		return s
 	}
 	var b strings.Builder
