@@ -65,10 +65,10 @@ func (tb indexTable) insertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO ")
 	b.WriteString(tb.name)
-	b.WriteString(" (rkey, type, org, param, ")
+	b.WriteString(" (rkey, type, org, param, n, ")
 	b.WriteString(strings.Join(tb.cols, ", "))
 	b.WriteString(") VALUES ")
-	row := "(?, ?, ?, ?" + strings.Repeat(", ?", len(tb.cols)) + ")"
+	row := "(?, ?, ?, ?, ?" + strings.Repeat(", ?", len(tb.cols)) + ")"
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
@@ -265,8 +265,9 @@ func (t *tx) writeIndex(ctx context.Context, rkey int64, typ, org string, res *f
 
 // insertRows writes rows (each without the common columns) into tb.
 func (t *tx) insertRows(ctx context.Context, tb indexTable, rkey int64, typ, org string, rows [][]any) error {
-	width := 4 + len(tb.cols)
+	width := 5 + len(tb.cols)
 	args := make([]any, 0, (1<<(insertSizes-1))*width)
+	seq := 0 // n: the row's number among the resource's rows of the table
 	for len(rows) > 0 {
 		k := insertSizes - 1
 		for 1<<k > len(rows) {
@@ -275,8 +276,9 @@ func (t *tx) insertRows(ctx context.Context, tb indexTable, rkey int64, typ, org
 		n := 1 << k
 		args = args[:0]
 		for _, r := range rows[:n] {
-			args = append(args, rkey, typ, org, r[0])
+			args = append(args, rkey, typ, org, r[0], seq)
 			args = append(args, r[1:]...)
+			seq++
 		}
 		if _, err := t.exec(ctx, tb.insert[k], args...); err != nil {
 			return outcome.Wrap(err, "cannot write the search index")

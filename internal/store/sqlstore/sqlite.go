@@ -27,7 +27,7 @@ const busyTimeoutMS = 10000
 var sqliteDialect = dialect{
 	name:   "sqlite",
 	dollar: false,
-	ddl:    strings.NewReplacer("{{key}}", "INTEGER PRIMARY KEY", "{{bytes}}", "BLOB"),
+	ddl:    strings.NewReplacer("{{key}}", "INTEGER PRIMARY KEY", "{{bytes}}", "BLOB", "{{without_rowid}}", " WITHOUT ROWID"),
 	retryBegin: func(err error) bool {
 		var se *sqlite.Error
 		return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)

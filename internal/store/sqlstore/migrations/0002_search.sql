@@ -5,7 +5,10 @@
 -- live resources only. Every row carries the resource's internal key (rkey),
 -- its type and its owning organization (org, "" for directory types), so that
 -- a search narrowed to organizations is "org IN (...)" on the rows themselves.
--- Hashes are index.*Hash (FNV-1a 64 over kind, parameter code and value),
+-- Each table's primary key is (rkey, param, n), n numbering a resource's rows:
+-- a resource's rows are together (replacing them is one range), and on SQLite
+-- the tables are WITHOUT ROWID, so the key is the table itself rather than a
+-- rowid table plus an index on rkey. Hashes are index.*Hash (FNV-1a 64 over kind, parameter code and value),
 -- signed BIGINT. See docs/storage.md and docs/decisions/0006-search-index.md.
 
 -- The extractor version that built a resource's rows; a reindex finds
@@ -23,13 +26,15 @@ CREATE TABLE search_token (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	h_code BIGINT NOT NULL,
 	h_sys_code BIGINT NOT NULL,
 	h_sys BIGINT NOT NULL,
 	h_of_type BIGINT NOT NULL,
 	code TEXT NOT NULL,
-	text {{bytes}}
-);
+	text {{bytes}},
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_token_code ON search_token (h_code, type, rkey);
 
@@ -37,7 +42,6 @@ CREATE INDEX search_token_sys_code ON search_token (h_sys_code, type, rkey);
 
 CREATE INDEX search_token_sys ON search_token (h_sys, type, rkey);
 
-CREATE INDEX search_token_rkey ON search_token (rkey, param);
 
 -- string: the folded form as bytes (byte order in both engines, whatever
 -- the database collation), so a prefix search is a range scan; the exact
@@ -47,15 +51,16 @@ CREATE TABLE search_string (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	norm {{bytes}} NOT NULL,
-	h_exact BIGINT NOT NULL
-);
+	h_exact BIGINT NOT NULL,
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_string_norm ON search_string (type, param, norm);
 
 CREATE INDEX search_string_exact ON search_string (h_exact, type, rkey);
 
-CREATE INDEX search_string_rkey ON search_string (rkey, param);
 
 -- date: [lo, hi) in Unix microseconds, UTC.
 CREATE TABLE search_date (
@@ -63,15 +68,16 @@ CREATE TABLE search_date (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	lo BIGINT NOT NULL,
-	hi BIGINT NOT NULL
-);
+	hi BIGINT NOT NULL,
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_date_lo ON search_date (type, param, lo, hi);
 
 CREATE INDEX search_date_hi ON search_date (type, param, hi, lo);
 
-CREATE INDEX search_date_rkey ON search_date (rkey, param);
 
 -- number: the value and its implicit precision range.
 CREATE TABLE search_number (
@@ -79,14 +85,15 @@ CREATE TABLE search_number (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	val DOUBLE PRECISION NOT NULL,
 	lo DOUBLE PRECISION NOT NULL,
-	hi DOUBLE PRECISION NOT NULL
-);
+	hi DOUBLE PRECISION NOT NULL,
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_number_val ON search_number (type, param, val);
 
-CREATE INDEX search_number_rkey ON search_number (rkey, param);
 
 -- quantity: as written (val NULL for a Range, whose bounds are lo and hi),
 -- with code and system|code keys, and the UCUM canonical form when known.
@@ -95,6 +102,7 @@ CREATE TABLE search_quantity (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	val DOUBLE PRECISION,
 	lo DOUBLE PRECISION NOT NULL,
 	hi DOUBLE PRECISION NOT NULL,
@@ -103,8 +111,9 @@ CREATE TABLE search_quantity (
 	h_canon BIGINT NOT NULL,
 	c_val DOUBLE PRECISION,
 	c_lo DOUBLE PRECISION,
-	c_hi DOUBLE PRECISION
-);
+	c_hi DOUBLE PRECISION,
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_quantity_val ON search_quantity (type, param, val);
 
@@ -112,7 +121,6 @@ CREATE INDEX search_quantity_sys_code ON search_quantity (h_sys_code, val);
 
 CREATE INDEX search_quantity_canon ON search_quantity (h_canon, c_val);
 
-CREATE INDEX search_quantity_rkey ON search_quantity (rkey, param);
 
 -- reference: the target as Type/id (hashed, and plain for chains, _has and
 -- _revinclude, which join it to resources), the URL of absolute and canonical
@@ -122,12 +130,14 @@ CREATE TABLE search_reference (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	target_type TEXT NOT NULL,
 	target_id TEXT NOT NULL,
 	h_target BIGINT NOT NULL,
 	h_url BIGINT NOT NULL,
-	h_ident BIGINT NOT NULL
-);
+	h_ident BIGINT NOT NULL,
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_reference_target ON search_reference (h_target, type, rkey);
 
@@ -137,7 +147,6 @@ CREATE INDEX search_reference_ident ON search_reference (h_ident, type, rkey);
 
 CREATE INDEX search_reference_to ON search_reference (target_id, target_type, param);
 
-CREATE INDEX search_reference_rkey ON search_reference (rkey, param);
 
 -- uri: the value and its hash.
 CREATE TABLE search_uri (
@@ -145,13 +154,14 @@ CREATE TABLE search_uri (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	value TEXT NOT NULL,
-	h_value BIGINT NOT NULL
-);
+	h_value BIGINT NOT NULL,
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_uri_value ON search_uri (h_value, type, rkey);
 
-CREATE INDEX search_uri_rkey ON search_uri (rkey, param);
 
 -- composite: one row per tuple; up to three parts (R4's largest composites
 -- have three), each as hash keys (h1 code/exact/target/value, h2
@@ -162,13 +172,14 @@ CREATE TABLE search_composite (
 	type TEXT NOT NULL,
 	org TEXT NOT NULL,
 	param TEXT NOT NULL,
+	n INTEGER NOT NULL,
 	a_h1 BIGINT, a_h2 BIGINT, a_h3 BIGINT, a_val DOUBLE PRECISION, a_lo DOUBLE PRECISION, a_hi DOUBLE PRECISION,
 	b_h1 BIGINT, b_h2 BIGINT, b_h3 BIGINT, b_val DOUBLE PRECISION, b_lo DOUBLE PRECISION, b_hi DOUBLE PRECISION,
-	c_h1 BIGINT, c_h2 BIGINT, c_h3 BIGINT, c_val DOUBLE PRECISION, c_lo DOUBLE PRECISION, c_hi DOUBLE PRECISION
-);
+	c_h1 BIGINT, c_h2 BIGINT, c_h3 BIGINT, c_val DOUBLE PRECISION, c_lo DOUBLE PRECISION, c_hi DOUBLE PRECISION,
+	PRIMARY KEY (rkey, param, n)
+){{without_rowid}};
 
 CREATE INDEX search_composite_code ON search_composite (a_h1, param);
 
 CREATE INDEX search_composite_sys_code ON search_composite (a_h2, param);
 
-CREATE INDEX search_composite_rkey ON search_composite (rkey, param);
