@@ -1,8 +1,10 @@
 package interaction
 
 import (
+	"bytes"
 	"context"
 	"net/url"
+	"strconv"
 
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/search"
@@ -59,6 +61,16 @@ func (s *Service) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 			return nil, err
 		}
 	}
+	var out *SearchResult
+	err := s.st.View(ctx, func(tx store.ReadTx) (err error) {
+		out, err = s.searchTx(ctx, tx, req)
+		return err
+	})
+	return out, err
+}
+
+// searchTx is Search inside a transaction (also a Bundle's search entries).
+func (s *Service) searchTx(ctx context.Context, tx store.ReadTx, req SearchRequest) (*SearchResult, error) {
 	opts := s.search
 	opts.Strict = req.Strict
 	opts.Compartment = req.Compartment
@@ -71,11 +83,8 @@ func (s *Service) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 		return nil, outcome.New(outcome.Invalid, "invalid", "_summary and _elements cannot be combined")
 	}
 	out := &SearchResult{Query: q}
-	err = s.st.View(ctx, func(tx store.ReadTx) error {
-		out.Page, err = tx.Search(ctx, q, store.SearchOptions{
-			Orgs: req.Orgs, Compartment: req.Narrow, BaseURL: req.BaseURL, Cursor: req.Params.Get(CursorParam)})
-		return err
-	})
+	out.Page, err = tx.Search(ctx, q, store.SearchOptions{
+		Orgs: req.Orgs, Compartment: req.Narrow, BaseURL: req.BaseURL, Cursor: req.Params.Get(CursorParam)})
 	if err != nil {
 		return nil, err
 	}
@@ -94,4 +103,68 @@ func (s *Service) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 		out.Included = append(out.Included, v.Body)
 	}
 	return out, nil
+}
+
+// Bundle renders the page as a searchset Bundle
+// (https://hl7.org/fhir/R4/bundle.html#searchset) under the FHIR base
+// fhirBase, embedding the resources' bytes as they are.
+func (res *SearchResult) Bundle(fhirBase string) []byte {
+	self := fhirBase + "/" + res.Query.String()
+	if res.Query.Type == "" && res.Query.Compartment == nil {
+		self = fhirBase + "?" + res.Query.QueryString()
+	}
+	var b bytes.Buffer
+	str := func(s string) { b.WriteString(quote(s)) }
+	link := func(rel, u string) {
+		b.WriteString(`,{"relation":"`)
+		b.WriteString(rel)
+		b.WriteString(`","url":`)
+		str(u)
+		b.WriteString(`}`)
+	}
+	b.WriteString(`{"resourceType":"Bundle","type":"searchset"`)
+	if res.Page.Total >= 0 {
+		b.WriteString(`,"total":`)
+		b.WriteString(strconv.Itoa(res.Page.Total))
+	}
+	b.WriteString(`,"link":[{"relation":"self","url":`)
+	str(self)
+	b.WriteString(`}`)
+	if res.Page.Next != "" {
+		link("next", self+"&"+CursorParam+"="+url.QueryEscape(res.Page.Next))
+	}
+	if res.Page.Prev != "" {
+		link("previous", self+"&"+CursorParam+"="+url.QueryEscape(res.Page.Prev))
+	}
+	b.WriteString(`],"entry":[`)
+	n := 0
+	entry := func(typ, id string, body []byte, mode string) {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+		b.WriteString(`{"fullUrl":`)
+		str(fhirBase + "/" + typ + "/" + id)
+		b.WriteString(`,"resource":`)
+		b.Write(body)
+		b.WriteString(`,"search":{"mode":"`)
+		b.WriteString(mode)
+		b.WriteString(`"}}`)
+	}
+	for i, v := range res.Page.Matches {
+		entry(v.Type, v.ID, res.Matches[i], "match")
+	}
+	for i, v := range res.Page.Included {
+		entry(v.Type, v.ID, res.Included[i], "include")
+	}
+	if len(res.Query.Warnings) > 0 {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"resource":`)
+		b.Write(outcome.OperationOutcome(res.Query.Warnings))
+		b.WriteString(`,"search":{"mode":"outcome"}}`)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
@@ -17,6 +18,9 @@ import (
 type BundleRequest struct {
 	Body []byte
 	Org  string // the organization making the writes
+	// Base is the FHIR base URL, for the searchset Bundles of search
+	// entries (GET Type?…).
+	Base string
 }
 
 // EntryResult is the outcome of one entry, in the order of the request's
@@ -26,12 +30,14 @@ type EntryResult struct {
 	Location string         // Type/id/_history/vid for writes
 	Version  *store.Version // the version written or read; nil for an empty delete or an error
 	Err      *outcome.Error // a failed batch entry
+	Search   *SearchResult  // a search entry's page (GET Type?…)
 }
 
 // BundleResult is the outcome of a batch or transaction.
 type BundleResult struct {
 	Type    string // batch-response or transaction-response
 	Entries []EntryResult
+	base    string // BundleRequest.Base
 }
 
 // entry is one parsed Bundle.entry.
@@ -97,7 +103,7 @@ func (s *Service) Bundle(ctx context.Context, req BundleRequest) (*BundleResult,
 	if err != nil {
 		return nil, err
 	}
-	out := &BundleResult{Type: btype + "-response", Entries: make([]EntryResult, len(entries))}
+	out := &BundleResult{Type: btype + "-response", Entries: make([]EntryResult, len(entries)), base: req.Base}
 	sorted := make([]*entry, len(entries))
 	for i := range entries {
 		sorted[i] = &entries[i]
@@ -185,9 +191,8 @@ func parseEntries(s *Service, bundle *fhir.Value) ([]entry, error) {
 				return nil, atEntry(outcome.New(outcome.Invalid, "invalid", "a "+e.method+" entry's url is Type/id or Type?criteria"), i)
 			}
 		case "GET":
-			if e.id == "" {
-				return nil, atEntry(outcome.New(outcome.NotSupported, "not-supported", "search in a Bundle is not supported yet"), i)
-			}
+			// GET Type?… (or GET Type) is a search; it runs after every
+			// write of the Bundle and sees them.
 		}
 		if e.id != "" {
 			if err := checkID(e.id); err != nil {
@@ -486,6 +491,9 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 		}
 		return written(v, "200 OK"), nil
 	case "GET":
+		if e.id == "" {
+			return s.searchEntry(ctx, tx, e)
+		}
 		var v *store.Version
 		var err error
 		if e.vid != "" {
@@ -582,6 +590,10 @@ func (r *BundleResult) Marshal() []byte {
 			b.WriteString(`,"resource":`) // a GET entry answers with the resource
 			b.Write(e.Version.Body)
 		}
+		if e.Search != nil {
+			b.WriteString(`,"resource":`) // a search entry with its searchset
+			b.Write(e.Search.Bundle(r.base))
+		}
 		b.WriteString(`}`)
 	}
 	b.WriteString(`]}`)
@@ -592,4 +604,19 @@ func (r *BundleResult) Marshal() []byte {
 func quote(s string) string {
 	v := fhir.Value{Kind: fhir.String, Text: s}
 	return string(v.Marshal())
+}
+
+// searchEntry runs a search entry (GET Type?params) inside the Bundle's
+// transaction (https://hl7.org/fhir/R4/http.html#transaction: GETs are
+// processed last and see the Bundle's writes).
+func (s *Service) searchEntry(ctx context.Context, tx store.ReadTx, e *entry) (EntryResult, error) {
+	params, err := url.ParseQuery(e.cond)
+	if err != nil {
+		return EntryResult{}, outcome.New(outcome.Invalid, "value", fmt.Sprintf("request.url: %v", err))
+	}
+	res, err := s.searchTx(ctx, tx, SearchRequest{Type: e.typ, Params: params})
+	if err != nil {
+		return EntryResult{}, err
+	}
+	return EntryResult{Status: "200 OK", Search: res}, nil
 }

@@ -105,9 +105,10 @@ func TestTransaction(t *testing.T) {
 				{"url type differs", `{"resourceType":"Bundle","type":"transaction","entry":[
 					{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Observation"}}]}`,
 					outcome.Invalid},
-				{"search entry", `{"resourceType":"Bundle","type":"transaction","entry":[
-					{"request":{"method":"GET","url":"Patient?name=x"}}]}`,
-					outcome.NotSupported},
+				{"search entry with a bad value", `{"resourceType":"Bundle","type":"transaction","entry":[
+					{"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+					{"request":{"method":"GET","url":"Patient?birthdate=notadate"}}]}`,
+					outcome.Invalid},
 				{"not a transaction", `{"resourceType":"Bundle","type":"collection"}`, outcome.Invalid},
 			} {
 				_, err := s.Bundle(ctx, BundleRequest{Org: "a", Body: []byte(tc.body)})
@@ -163,6 +164,27 @@ func TestTransaction(t *testing.T) {
 			}
 			if historyLen(t, s) != 1 {
 				t.Errorf("batch wrote %d versions, want 1", historyLen(t, s))
+			}
+		})
+		t.Run("SearchEntries", func(t *testing.T) {
+			// A search entry runs after the writes and sees them; its
+			// response carries a searchset Bundle.
+			s := newService(t, b)
+			res, err := s.Bundle(ctx, BundleRequest{Org: "a", Base: "https://ehr.example/fhir", Body: []byte(`{"resourceType":"Bundle","type":"transaction","entry":[
+				{"request":{"method":"GET","url":"Patient?family=zed"}},
+				{"fullUrl":"urn:uuid:11111111-1111-4111-8111-111111111111","resource":{"resourceType":"Patient","name":[{"family":"Zed"}]},"request":{"method":"POST","url":"Patient"}}
+			]}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := res.Entries[0]
+			if e.Search == nil || e.Search.Page.Total != 1 || len(e.Search.Matches) != 1 {
+				t.Fatalf("search entry = %+v", e)
+			}
+			out := string(res.Marshal())
+			if !strings.Contains(out, `"type":"searchset"`) || !strings.Contains(out, `"total":1`) ||
+				!strings.Contains(out, `"url":"https://ehr.example/fhir/Patient?family=zed&_count=20"`) {
+				t.Errorf("response lacks the searchset: %s", out)
 			}
 		})
 		t.Run("OfficialExamples", func(t *testing.T) {

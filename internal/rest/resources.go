@@ -241,7 +241,7 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.opts.Interactions.Bundle(r.Context(), interaction.BundleRequest{Body: body, Org: a.opts.Org})
+	res, err := a.opts.Interactions.Bundle(r.Context(), interaction.BundleRequest{Body: body, Org: a.opts.Org, Base: a.opts.BaseURL + "/fhir"})
 	if err != nil {
 		return err
 	}

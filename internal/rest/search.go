@@ -1,14 +1,11 @@
 package rest
 
 import (
-	"bytes"
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/continuum-ehr/continuum/internal/interaction"
@@ -102,7 +99,7 @@ func (a *API) runSearch(w http.ResponseWriter, r *http.Request, typ string, comp
 	if err != nil {
 		return err
 	}
-	body := a.searchBundle(res)
+	body := res.Bundle(a.opts.BaseURL + "/fhir")
 	if params.Get("_pretty") == "true" {
 		pretty := jsontext.Value(body)
 		if err := pretty.Indent(jsontext.WithIndent("  ")); err == nil {
@@ -111,71 +108,4 @@ func (a *API) runSearch(w http.ResponseWriter, r *http.Request, typ string, comp
 	}
 	writeFHIR(w, http.StatusOK, body)
 	return nil
-}
-
-// searchBundle renders a page as a searchset Bundle, embedding the
-// resources' bytes as they are.
-func (a *API) searchBundle(res *interaction.SearchResult) []byte {
-	fhirBase := a.opts.BaseURL + "/fhir"
-	self := fhirBase + "/" + res.Query.String()
-	if res.Query.Type == "" && res.Query.Compartment == nil {
-		self = fhirBase + "?" + res.Query.QueryString()
-	}
-	var b bytes.Buffer
-	str := func(s string) {
-		q, _ := json.Marshal(s)
-		b.Write(q)
-	}
-	link := func(rel, u string) {
-		b.WriteString(`,{"relation":"`)
-		b.WriteString(rel)
-		b.WriteString(`","url":`)
-		str(u)
-		b.WriteString(`}`)
-	}
-	b.WriteString(`{"resourceType":"Bundle","type":"searchset"`)
-	if res.Page.Total >= 0 {
-		b.WriteString(`,"total":`)
-		b.WriteString(strconv.Itoa(res.Page.Total))
-	}
-	b.WriteString(`,"link":[{"relation":"self","url":`)
-	str(self)
-	b.WriteString(`}`)
-	if res.Page.Next != "" {
-		link("next", self+"&"+interaction.CursorParam+"="+url.QueryEscape(res.Page.Next))
-	}
-	if res.Page.Prev != "" {
-		link("previous", self+"&"+interaction.CursorParam+"="+url.QueryEscape(res.Page.Prev))
-	}
-	b.WriteString(`],"entry":[`)
-	n := 0
-	entry := func(typ, id string, body []byte, mode string) {
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		n++
-		b.WriteString(`{"fullUrl":`)
-		str(fhirBase + "/" + typ + "/" + id)
-		b.WriteString(`,"resource":`)
-		b.Write(body)
-		b.WriteString(`,"search":{"mode":"`)
-		b.WriteString(mode)
-		b.WriteString(`"}}`)
-	}
-	for i, v := range res.Page.Matches {
-		entry(v.Type, v.ID, res.Matches[i], "match")
-	}
-	for i, v := range res.Page.Included {
-		entry(v.Type, v.ID, res.Included[i], "include")
-	}
-	if len(res.Query.Warnings) > 0 {
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"resource":`)
-		b.Write(outcome.OperationOutcome(res.Query.Warnings))
-		b.WriteString(`,"search":{"mode":"outcome"}}`)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
 }
