@@ -81,6 +81,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("indexing stored resources for search: %w", err)
 	} else if n > 0 {
 		log.Info("search index rebuilt", "resources", n)
+		if err := st.Analyze(ctx); err != nil {
+			return err
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -351,3 +351,16 @@ func (db *DB) ReindexStale(ctx context.Context, batch int) (int, error) {
 		}
 	}
 }
+
+// Analyze refreshes the query planner's statistics (ANALYZE on both
+// engines). The search planner's joins depend on them: PostgreSQL's
+// autovacuum keeps them current in steady state, but right after a bulk
+// load or a reindex they describe nearly empty tables, and the planner then
+// picks nested loops over thousands of rows. serve runs it after
+// ReindexStale has indexed anything.
+func (db *DB) Analyze(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, "ANALYZE"); err != nil {
+		return outcome.Wrap(err, "cannot analyze the database")
+	}
+	return nil
+}

@@ -633,15 +633,18 @@ func (p *planner) chainSet(types []string, fl *search.Filter, depth int) (frag, 
 		if err != nil {
 			return frag{}, err
 		}
-		in := "IN"
-		if inner.negate {
-			in = "NOT IN"
-		}
 		w := where(typeCond("x", types), p.orgCond("x"), f("x.param = ?", fl.Param.Code),
-			f("x.target_type = ?", c.Type), p.orgCond("t"), f("t.type = ?", c.Type))
-		parts = append(parts, join("", []frag{
-			f("SELECT x.rkey FROM search_reference x JOIN resources t ON t.type = x.target_type AND t.id = x.target_id WHERE "),
-			w, f(" AND t.deleted = 0 AND t.rkey " + in + " ("), inner.frag, f(")")}))
+			f("x.target_type = ?", c.Type), p.orgCond("t"), f("t.type = ?", c.Type), f("t.deleted = 0"))
+		if inner.negate {
+			parts = append(parts, join("", []frag{
+				f("SELECT x.rkey FROM search_reference x JOIN resources t ON t.type = x.target_type AND t.id = x.target_id WHERE "),
+				w, f(" AND t.rkey NOT IN ("), inner.frag, f(")")}))
+			continue
+		}
+		// Driven by the inner set (usually the selective side): its
+		// resources, then the references to them.
+		parts = append(parts, join("", []frag{f("SELECT x.rkey FROM ("), inner.frag,
+			f(") i JOIN resources t ON t.rkey = i.rkey JOIN search_reference x ON x.target_id = t.id AND x.target_type = t.type WHERE "), w}))
 	}
 	return join(" UNION ", parts), nil
 }
@@ -654,14 +657,16 @@ func (p *planner) hasSet(types []string, h *search.Has, depth int) (frag, error)
 	if err != nil {
 		return frag{}, err
 	}
-	in := "IN"
-	if inner.negate {
-		in = "NOT IN"
-	}
 	w := where(f("x.type = ?", h.Type), p.orgCond("x"), f("x.param = ?", h.Param.Code), typeCond("t", types), p.orgCond("t"), f("t.deleted = 0"))
-	return join("", []frag{
-		f("SELECT t.rkey FROM search_reference x JOIN resources t ON t.type = x.target_type AND t.id = x.target_id WHERE "),
-		w, f(" AND x.rkey " + in + " ("), inner.frag, f(")")}), nil
+	if inner.negate {
+		return join("", []frag{
+			f("SELECT t.rkey FROM search_reference x JOIN resources t ON t.type = x.target_type AND t.id = x.target_id WHERE "),
+			w, f(" AND x.rkey NOT IN ("), inner.frag, f(")")}), nil
+	}
+	// Driven by the inner set: the referring resources, their references
+	// (by key), the resources referred to.
+	return join("", []frag{f("SELECT t.rkey FROM ("), inner.frag,
+		f(") i JOIN search_reference x ON x.rkey = i.rkey JOIN resources t ON t.type = x.target_type AND t.id = x.target_id WHERE "), w}), nil
 }
 
 // listSet plans _list=id: the resources List/id has as entries
