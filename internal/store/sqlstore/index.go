@@ -331,7 +331,11 @@ func (db *DB) ReindexStale(ctx context.Context, batch int) (int, error) {
 				return outcome.Wrap(err, "cannot find stale index rows")
 			}
 			for _, s := range todo {
-				res, err := fhir.Parse(s.body)
+				body, err := t.db.codec.decode(s.body)
+				if err != nil {
+					return outcome.Wrap(err, "cannot read a stored version")
+				}
+				res, err := fhir.Parse(body)
 				if err != nil {
 					return outcome.Wrap(err, "a stored version is not JSON")
 				}
