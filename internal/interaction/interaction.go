@@ -8,8 +8,10 @@
 // (https://hl7.org/fhir/R4/http.html), each linking its section: read.go,
 // vread.go, create.go, update.go, patch.go (JSON Patch; FHIRPath Patch in
 // fhirpathpatch.go), delete.go, history.go,
-// conditional.go (conditional update and delete) and transaction.go (batch
-// and transaction Bundles); summary.go renders _summary and _elements.
+// conditional.go (conditional update and delete), search.go (search and the
+// searchset Bundle) and transaction.go (batch and transaction Bundles);
+// summary.go renders _summary and _elements. Conditional criteria are
+// searches (match in this file).
 // Requests are typed
 // values (If-Match, If-None-Exist, … as fields), never HTTP headers; the
 // transport maps headers and status codes.

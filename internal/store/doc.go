@@ -72,6 +72,16 @@
 // records ownership; deciding who may see what is the authorization layer's
 // job, which narrows queries by organization before they run.
 //
+// # Search
+//
+// ReadTx.Search runs a parsed search (package search) over a search index
+// that the implementation keeps in step with the current versions, in the
+// transaction of every write: counts and matches never read the resources.
+// SearchOptions narrow every part of a search — matches, chain and _has
+// links, includes, counts — to organizations and to a compartment before it
+// runs; authorization passes its decision there. Pages are keyset pages with
+// a guarantee stated on ReadTx.Search (docs/decisions/0006-search-index.md).
+//
 // # Jobs
 //
 // The job queue lives in the same database (Tx.EnqueueJob and friends) so a

@@ -23,4 +23,12 @@
 // compression read unchanged. Only this package sees compressed bytes: the
 // store contract takes and returns the JSON, which reads decompress row by
 // row as they scan.
+//
+// The search index (index.go, migrations/0002_search.sql,
+// docs/decisions/0006-search-index.md) is one table per search parameter
+// type, filled from an *index.Extractor (Options.Extractor) in the
+// transaction of every write. plan.go turns each filter of a search.Query
+// into a set of internal keys over those tables, search.go intersects them,
+// sorts, pages with keyset cursors and resolves includes. Values are always
+// bound parameters.
 package sqlstore
