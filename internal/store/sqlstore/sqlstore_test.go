@@ -422,3 +422,20 @@ func TestReindexStale(t *testing.T) {
 		t.Errorf("second ReindexStale = %d, %v; want 0", n, err)
 	}
 }
+
+func TestSQLiteIdentity(t *testing.T) {
+	storetest.RunIdentity(t, func(t *testing.T) store.Identity {
+		db := openSQLite(t, "")
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	})
+}
+
+func TestPostgresIdentity(t *testing.T) {
+	postgresURL(t)
+	storetest.RunIdentity(t, func(t *testing.T) store.Identity {
+		db, _ := openPostgres(t)
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	})
+}
