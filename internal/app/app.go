@@ -34,6 +34,10 @@ func commands() []command {
 		serveCommand(),
 		validateCommand(),
 		fhirpathCommand(),
+		orgCommand(),
+		userCommand(),
+		clientCommand(),
+		launchCommand(),
 		versionCommand(),
 		helpCommand(),
 	}

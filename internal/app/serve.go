@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/authweb"
 	"github.com/continuum-ehr/continuum/internal/config"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/index"
@@ -69,7 +71,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := initStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -85,6 +87,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
+	secret, err := loadSecretKey(cfg, log)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -96,7 +102,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		cfg.BaseURL = config.DefaultBaseURL(ln.Addr().String(), cfg.TLS())
 	}
 
-	srv, err := newServer(cfg, st, log, time.Now())
+	idp, err := newIdentity(cfg, st, secret, log)
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(cfg, st, idp, log, time.Now())
 	if err != nil {
 		return err
 	}
@@ -136,8 +146,8 @@ func openStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 
 // newServer assembles the HTTP server: definitions → validator → $validate
 // and, over st, the interactions → REST API → server. st nil leaves the
-// resource interactions out.
-func newServer(cfg config.Config, st store.Store, log *slog.Logger, started time.Time) (*server.Server, error) {
+// resource interactions out; idp nil leaves out the authorization server.
+func newServer(cfg config.Config, st store.Store, idp *authweb.Web, log *slog.Logger, started time.Time) (*server.Server, error) {
 	r4 := spec.R4()
 	v := validate.New(r4, validate.Options{MaxBytes: int(cfg.MaxBytes), MaxDepth: validate.DefaultMaxDepth})
 	var svc *interaction.Service
@@ -155,8 +165,19 @@ func newServer(cfg config.Config, st store.Store, log *slog.Logger, started time
 		Started:      started,
 		Logger:       log,
 	})
+	var handler http.Handler = api.Handler()
+	if idp != nil {
+		// The authorization server's routes beside the FHIR API: the more
+		// specific patterns (discovery under /fhir/.well-known) win.
+		mux := http.NewServeMux()
+		mux.Handle("/", authweb.CORS(api.Handler()))
+		for _, p := range idp.Patterns() {
+			mux.Handle(p, idp.Handler())
+		}
+		handler = mux
+	}
 	return server.New(server.Options{
-		Handler:      api.Handler(),
+		Handler:      handler,
 		Logger:       log,
 		ErrorWriter:  api.WriteError,
 		MaxBodyBytes: cfg.MaxBytes,

@@ -137,7 +137,7 @@ func TestStack(t *testing.T) {
 	cfg := config.Default()
 	cfg.MaxBytes = 1 << 10
 	cfg.BaseURL = "http://127.0.0.1:8080"
-	srv, err := newServer(cfg, nil, slog.New(slog.DiscardHandler), time.Now())
+	srv, err := newServer(cfg, nil, nil, slog.New(slog.DiscardHandler), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,7 +165,10 @@ type Grant struct {
 	Patient   string
 	Encounter string
 	// Context is extra launch context as JSON (SMART fhirContext), or "".
-	Context   string
+	Context string
+	// Launch is the id of the EHR launch it came from, "" for a standalone
+	// launch or a backend grant.
+	Launch    string
 	CreatedAt time.Time
 	ExpiresAt time.Time // the last moment a refresh may extend it
 	RevokedAt time.Time // zero while valid

@@ -341,8 +341,8 @@ func (db *DB) CreateGrant(ctx context.Context, g store.Grant) error {
 	}
 	return db.identityTx(ctx, "store the grant", func(tx *sql.Tx) error {
 		_, err := db.exec(ctx, tx, `INSERT INTO oauth_grants (id, client_id, user_id, session_id, scopes, patient, encounter,
-			context, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			g.ID, g.ClientID, g.UserID, g.SessionID, g.Scopes, g.Patient, g.Encounter, g.Context, instant(g.CreatedAt),
+			context, launch, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			g.ID, g.ClientID, g.UserID, g.SessionID, g.Scopes, g.Patient, g.Encounter, g.Context, g.Launch, instant(g.CreatedAt),
 			instant(g.ExpiresAt), instant(g.RevokedAt))
 		return err
 	})
@@ -355,8 +355,8 @@ func (db *DB) Grant(ctx context.Context, id string) (*store.Grant, error) {
 		created, expires, revoked int64
 	)
 	err := db.read.QueryRowContext(ctx, db.q(`SELECT id, client_id, user_id, session_id, scopes, patient, encounter, context,
-		created_at, expires_at, revoked_at FROM oauth_grants WHERE id = ?`), id).Scan(&g.ID, &g.ClientID, &g.UserID,
-		&g.SessionID, &g.Scopes, &g.Patient, &g.Encounter, &g.Context, &created, &expires, &revoked)
+		launch, created_at, expires_at, revoked_at FROM oauth_grants WHERE id = ?`), id).Scan(&g.ID, &g.ClientID, &g.UserID,
+		&g.SessionID, &g.Scopes, &g.Patient, &g.Encounter, &g.Context, &g.Launch, &created, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("the grant")
 	}

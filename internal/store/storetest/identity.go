@@ -239,7 +239,7 @@ func testRefreshRotation(t *testing.T, id store.Identity) {
 func testGrants(t *testing.T, id store.Identity) {
 	ctx := context.Background()
 	g := store.Grant{ID: "g1", ClientID: "app", UserID: "u1", SessionID: "s", Scopes: "openid patient/*.rs", Patient: "p1",
-		Encounter: "e1", Context: `[{"reference":"Encounter/e1"}]`, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		Encounter: "e1", Context: `[{"reference":"Encounter/e1"}]`, Launch: "l1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 	must(t, "CreateGrant", id.CreateGrant(ctx, g))
 	got, err := id.Grant(ctx, "g1")
 	must(t, "Grant", err)

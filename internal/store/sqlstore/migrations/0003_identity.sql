@@ -68,6 +68,7 @@ CREATE TABLE oauth_grants (
 	patient TEXT NOT NULL,
 	encounter TEXT NOT NULL,
 	context TEXT NOT NULL,
+	launch TEXT NOT NULL,
 	created_at BIGINT NOT NULL,
 	expires_at BIGINT NOT NULL,
 	revoked_at BIGINT NOT NULL

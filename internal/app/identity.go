@@ -1,0 +1,145 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/continuum-ehr/continuum/internal/auth"
+	"github.com/continuum-ehr/continuum/internal/authweb"
+	"github.com/continuum-ehr/continuum/internal/config"
+	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	"github.com/continuum-ehr/continuum/internal/interaction"
+	"github.com/continuum-ehr/continuum/internal/oauth"
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store"
+	"github.com/continuum-ehr/continuum/internal/store/sqlstore"
+	"github.com/continuum-ehr/continuum/internal/validate"
+)
+
+// defaultOrg is the deployment's default organization: it owns what is
+// written without another organization named (users created without
+// --org, REST writes until principals say otherwise). initStore creates it.
+const defaultOrg = restOrg
+
+// secretKeyFile is where the SQLite deployment keeps its generated secret
+// key when --secret-key-file is not given.
+const secretKeyFile = "secret.key"
+
+// initStore opens the store and initializes an empty one, exactly as every
+// command that touches data does (architecture.md §6): migrations, then the
+// default Organization.
+func initStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the data directory: %w", err)
+		}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureDefaultOrg(ctx, st); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// systemInteractions returns the interactions as the server itself sees
+// them, for the CLI's writes of directory resources: validated and
+// audited like any other write, with the system principal.
+func systemInteractions(ctx context.Context, st store.Store) (context.Context, *interaction.Service) {
+	r4 := spec.R4()
+	v := validate.New(r4, validate.Options{MaxBytes: 1 << 20, MaxDepth: validate.DefaultMaxDepth})
+	return auth.NewContext(ctx, auth.NewSystem()), interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4})
+}
+
+func ensureDefaultOrg(ctx context.Context, st store.Store) error {
+	_, err := st.Read(ctx, "Organization", defaultOrg)
+	if err == nil {
+		return nil
+	}
+	if oe := outcome.As(err); oe == nil || oe.Kind != outcome.NotFound {
+		return err
+	}
+	sctx, svc := systemInteractions(ctx, st)
+	_, err = svc.Update(sctx, interaction.UpdateRequest{Type: "Organization", ID: defaultOrg,
+		Body: organization(defaultOrg, "Default organization")})
+	return err
+}
+
+func organization(id, name string) []byte {
+	return fmt.Appendf(nil, `{"resourceType":"Organization","id":%q,"active":true,"name":%q}`, id, name)
+}
+
+// loadSecretKey reads --secret-key-file; without it, a SQLite deployment
+// uses <data>/secret.key, generated (0600) on first start. PostgreSQL
+// deployments run several nodes that must share the key, so there it must
+// be given.
+func loadSecretKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
+	name := cfg.SecretKeyFile
+	if name == "" {
+		if cfg.DatabaseURL != "" {
+			return nil, errors.New("--secret-key-file is required with --database-url: every node must use the same key (generate one with: head -c 32 /dev/urandom | base64 > secret.key)")
+		}
+		name = filepath.Join(cfg.Data, secretKeyFile)
+		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
+			var b [32]byte
+			_, _ = rand.Read(b[:])
+			if err := os.WriteFile(name, []byte(hex.EncodeToString(b[:])+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("creating the secret key: %w", err)
+			}
+			log.Info("generated the secret key that seals signing keys and second-factor seeds; back it up with the data", "file", name)
+		}
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the secret key: %w", err)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < oauth.MinSecretKey {
+		return nil, fmt.Errorf("the secret key file %s holds %d bytes; it needs at least %d", name, len(b), oauth.MinSecretKey)
+	}
+	return b, nil
+}
+
+// newIdentity assembles the authorization server and its transport.
+func newIdentity(cfg config.Config, st *sqlstore.DB, secret []byte, log *slog.Logger) (*authweb.Web, error) {
+	o, err := oauth.New(oauth.Options{
+		Identity: st, Store: st, BaseURL: cfg.BaseURL, SecretKey: secret,
+		FetchJWKS: authweb.FetchJWKS, Logger: log, SessionIdle: cfg.SessionIdle,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return authweb.New(authweb.Options{OAuth: o, Logger: log, SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}), nil
+}
+
+// readSecretFile reads a password or client secret from a file ("-" is
+// standard input), dropping one trailing newline.
+func readSecretFile(e *env, name string) (string, error) {
+	var b []byte
+	var err error
+	if name == "-" {
+		b, err = io.ReadAll(io.LimitReader(e.stdin, 4096))
+	} else {
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", name)
+	}
+	return s, nil
+}
