@@ -325,10 +325,10 @@ func Describe(sc auth.Scope) string {
 	case auth.LaunchScope:
 		return "Open with the patient and visit you are working on"
 	case auth.LaunchContextScope:
-		switch sc.LaunchType {
-		case "Patient":
+		switch strings.ToLower(sc.LaunchType) {
+		case "patient":
 			return "Know which patient you choose"
-		case "Encounter":
+		case "encounter":
 			return "Know which visit you are working on"
 		}
 		return "Know which " + words(sc.LaunchType) + " you are working on"

@@ -18,7 +18,7 @@ import (
 func (s *Server) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
 	ac, _, err := s.parseAccess(ctx, token)
 	if err != nil {
-		if oe := outcome.As(err); oe != nil && oe.Kind == outcome.Internal {
+		if fault(err) {
 			return auth.Principal{}, err
 		}
 		s.log.Debug("access token refused", "err", err)
@@ -88,7 +88,7 @@ func (s *Server) Introspect(ctx context.Context, cc ClientCredentials, token str
 		}
 		out.Exp, out.Iat = ac.Expiry.Time().Unix(), ac.IssuedAt.Time().Unix()
 		return out, nil
-	} else if oe := outcome.As(err); oe != nil && oe.Kind == outcome.Internal {
+	} else if fault(err) {
 		return nil, err
 	}
 	rt, err := s.id.RefreshToken(ctx, digest(token))

@@ -81,7 +81,7 @@ func (a *Authorization) NeedsPatient() bool {
 		return false
 	}
 	return slices.ContainsFunc(a.Scopes.List(), func(s auth.Scope) bool {
-		return s.Kind == auth.LaunchContextScope && s.LaunchType == "Patient"
+		return s.Kind == auth.LaunchContextScope && strings.EqualFold(s.LaunchType, "patient")
 	})
 }
 

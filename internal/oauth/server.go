@@ -186,3 +186,13 @@ const cryptoSHA256 = crypto.SHA256
 func isKindAny(err error) bool {
 	return isKind(err, outcome.NotFound) || isKind(err, outcome.Gone) || isKind(err, outcome.Private)
 }
+
+// fault reports whether err is the server's failure (the store, a sealed
+// key that does not open) rather than a verdict on the caller's input.
+func fault(err error) bool {
+	var oe *outcome.Error
+	if errors.As(err, &oe) {
+		return oe.Kind == outcome.Internal
+	}
+	return errors.Is(err, errSealed)
+}

@@ -1,0 +1,318 @@
+package authweb
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"golang.org/x/oauth2"
+
+	"github.com/continuum-ehr/continuum/internal/oauth"
+)
+
+const appRedirect = "http://localhost:9999/cb"
+
+func (h *harness) appConfig(id string, scopes ...string) *oauth2.Config {
+	return &oauth2.Config{ClientID: id, RedirectURL: appRedirect, Scopes: scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: h.base + "/auth/authorize", TokenURL: h.base + "/auth/token", AuthStyle: oauth2.AuthStyleInParams}}
+}
+
+// authorize drives the browser part of a launch: sign in, pick (when
+// asked), consent with the scopes left ticked (nil: all), and returns the
+// redirect to the app.
+func (h *harness) authorize(b *http.Client, authURL, patientName string, keep func(scope string) bool) *url.URL {
+	h.t.Helper()
+	resp, page := h.do(b, "GET", authURL, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, `<label for="username">Username</label>`) ||
+		!strings.Contains(page, `<label for="password">Password</label>`) || !strings.Contains(page, `<button type="submit">Sign in</button>`) {
+		h.t.Fatalf("sign-in page: %d\n%s", resp.StatusCode, page)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		h.t.Errorf("sign-in page Cache-Control %q", cc)
+	}
+	f := hidden(page)
+	f.Set("username", "doc")
+	f.Set("password", "correct horse")
+	resp, page = h.do(b, "POST", h.base+"/auth/signin", f)
+	if patientName != "" {
+		if !strings.Contains(page, ">"+patientName+"</button>") {
+			h.t.Fatalf("patient picker without a button named %q: %d\n%s", patientName, resp.StatusCode, page)
+		}
+		if strings.Contains(page, "Bob Other") {
+			h.t.Fatal("the picker offers a patient of another organization")
+		}
+		f = hidden(page)
+		for _, id := range []string{"pa", "pa2"} {
+			if strings.Contains(page, `value="`+id+`">`+patientName) {
+				f.Set("patient", id)
+			}
+		}
+		resp, page = h.do(b, "POST", h.base+"/auth/consent", f)
+	}
+	if resp.StatusCode != 200 || !strings.Contains(page, `value="allow">Allow</button>`) || !strings.Contains(page, `value="deny" formnovalidate>Deny</button>`) {
+		h.t.Fatalf("consent page: %d\n%s", resp.StatusCode, page)
+	}
+	f = hidden(page)
+	f.Set("decision", "allow")
+	for _, m := range scopeBoxRE.FindAllStringSubmatch(page, -1) {
+		if keep == nil || keep(m[1]) {
+			f.Add("scope", m[1])
+		}
+	}
+	resp, _ = h.do(b, "POST", h.base+"/auth/consent", f)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), appRedirect) {
+		h.t.Fatalf("after Allow: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc
+}
+
+var scopeBoxRE = regexpMust(`type="checkbox" id="scope-\d+" name="scope" value="([^"]+)"`)
+
+// verifyIDToken checks an id_token's signature against the server's JWKS
+// (fetched over HTTP, as an app does) and returns its claims.
+func (h *harness) verifyIDToken(raw string) map[string]any {
+	h.t.Helper()
+	resp, err := http.Get(h.base + "/.well-known/openid-configuration")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&disc)
+	resp.Body.Close()
+	resp, err = http.Get(disc.JWKSURI)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var set jose.JSONWebKeySet
+	_ = json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		h.t.Fatalf("id_token: %v", err)
+	}
+	keys := set.Key(tok.Headers[0].KeyID)
+	if len(keys) != 1 {
+		h.t.Fatalf("id_token's kid %q is not in the JWKS", tok.Headers[0].KeyID)
+	}
+	claims := map[string]any{}
+	if err := tok.Claims(keys[0].Key, &claims); err != nil {
+		h.t.Fatalf("id_token signature: %v", err)
+	}
+	if claims["iss"] != disc.Issuer {
+		h.t.Errorf("id_token iss %v, discovery issuer %s", claims["iss"], disc.Issuer)
+	}
+	return claims
+}
+
+func TestStandaloneLaunch(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", Name: "Chart Viewer", RedirectURIs: []string{appRedirect}})
+	h.client(oauth.ClientSpec{ID: "rs", Secret: "resource-server-secret", Scopes: "system/*.rs"})
+	ctx := context.Background()
+	conf := h.appConfig("app", "openid", "fhirUser", "profile", "launch/patient", "patient/*.rs", "offline_access")
+	verifier := oauth2.GenerateVerifier()
+	authURL := conf.AuthCodeURL("st-123", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("aud", h.fhir), oauth2.SetAuthURLParam("nonce", "n-456"))
+	b := h.browser()
+	loc := h.authorize(b, authURL, "Amy Shaw", nil)
+	if loc.Query().Get("state") != "st-123" {
+		t.Errorf("state not echoed: %s", loc)
+	}
+	tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if tok.Extra("patient") != "pa" || tok.Extra("need_patient_banner") != true || tok.RefreshToken == "" ||
+		tok.Extra("scope") != "openid fhirUser profile launch/patient patient/*.rs offline_access" {
+		t.Errorf("token response: patient %v banner %v refresh %q scope %v", tok.Extra("patient"),
+			tok.Extra("need_patient_banner"), tok.RefreshToken, tok.Extra("scope"))
+	}
+	claims := h.verifyIDToken(tok.Extra("id_token").(string))
+	if claims["aud"] != "app" || claims["nonce"] != "n-456" || claims["fhirUser"] != h.fhir+"/Practitioner/dr" ||
+		claims["preferred_username"] != "doc" || claims["sub"] == "" {
+		t.Errorf("id_token claims %v", claims)
+	}
+	status, who := h.whoami(tok.AccessToken)
+	if status != 200 || who.Kind != "app" || who.UserKind != "practitioner" || who.Patient != "pa" || who.Client != "app" ||
+		who.FHIRUser != "Practitioner/dr" || len(who.Orgs) != 1 || who.Orgs[0] != "org-a:physician" {
+		t.Fatalf("principal of the access token: %d %+v", status, who)
+	}
+
+	// Userinfo.
+	req, _ := http.NewRequest("GET", h.base+"/auth/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ui map[string]string
+	_ = json.NewDecoder(resp.Body).Decode(&ui)
+	resp.Body.Close()
+	if ui["sub"] != claims["sub"] || ui["fhirUser"] != h.fhir+"/Practitioner/dr" {
+		t.Errorf("userinfo %v", ui)
+	}
+
+	// Refresh rotates the refresh token; the new access token works.
+	old := tok.RefreshToken
+	tok.Expiry = h.clock.Now().Add(-1)
+	refreshed, err := conf.TokenSource(ctx, tok).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if refreshed.RefreshToken == "" || refreshed.RefreshToken == old || refreshed.AccessToken == tok.AccessToken {
+		t.Fatalf("refresh did not rotate: %+v", refreshed)
+	}
+	if s, _ := h.whoami(refreshed.AccessToken); s != 200 {
+		t.Fatalf("refreshed access token: %d", s)
+	}
+
+	// Introspection by a resource server (a confidential client).
+	status, intro := h.post("/auth/introspect", url.Values{"token": {refreshed.AccessToken}}, "rs", "resource-server-secret")
+	if status != 200 || intro["active"] != true || intro["patient"] != "pa" || intro["client_id"] != "app" || intro["scope"] == "" {
+		t.Errorf("introspection: %d %v", status, intro)
+	}
+	if status, _ := h.post("/auth/introspect", url.Values{"token": {refreshed.AccessToken}}, "", ""); status != 401 {
+		t.Errorf("introspection without client authentication: %d", status)
+	}
+
+	// Reusing the rotated refresh token revokes the whole grant.
+	status, body := h.post("/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old}, "client_id": {"app"}}, "", "")
+	if status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("reused refresh token: %d %v", status, body)
+	}
+	if s, _ := h.whoami(refreshed.AccessToken); s != 401 {
+		t.Errorf("after refresh-token reuse the grant's access token still works: %d", s)
+	}
+	status, intro = h.post("/auth/introspect", url.Values{"token": {refreshed.AccessToken}}, "rs", "resource-server-secret")
+	if intro["active"] != false || len(intro) != 1 {
+		t.Errorf("introspection of a revoked token: %v", intro)
+	}
+}
+
+// TestSingleSignOn: a second app in the same browser needs no second
+// sign-in; unticking a scope on the consent page removes it from the grant.
+func TestSingleSignOnAndUntick(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	b := h.browser()
+	conf := h.appConfig("app", "openid", "fhirUser", "launch/patient", "patient/*.rs", "offline_access")
+	v := oauth2.GenerateVerifier()
+	h.authorize(b, conf.AuthCodeURL("s1", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), "Zoe Ng", nil)
+
+	v2 := oauth2.GenerateVerifier()
+	resp, page := h.do(b, "GET", conf.AuthCodeURL("s2", oauth2.S256ChallengeOption(v2), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, ">Zoe Ng</button>") {
+		t.Fatalf("second launch did not go straight to the picker: %d\n%s", resp.StatusCode, page)
+	}
+	f := hidden(page)
+	f.Set("patient", "pa2")
+	_, page = h.do(b, "POST", h.base+"/auth/consent", f)
+	f = hidden(page)
+	f.Set("decision", "allow")
+	f.Add("scope", "patient/*.rs") // offline_access unticked
+	resp, _ = h.do(b, "POST", h.base+"/auth/consent", f)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	tok, err := conf.Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(v2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken != "" || tok.Extra("scope") != "openid fhirUser launch/patient patient/*.rs" || tok.Extra("patient") != "pa2" {
+		t.Errorf("unticked offline_access still granted: scope %v refresh %q", tok.Extra("scope"), tok.RefreshToken)
+	}
+}
+
+func TestEHRLaunch(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", Secret: "app-secret-0123456789", RedirectURIs: []string{appRedirect}, LaunchURI: "https://app.example.org/launch"})
+	ctx := context.Background()
+	launchURL, err := oauth.MintLaunch(ctx, h.db, h.db, oauth.LaunchSpec{ClientID: "app", Patient: "pa", Encounter: "ea", FHIRBase: h.fhir}, h.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lu, _ := url.Parse(launchURL)
+	if !strings.HasPrefix(launchURL, "https://app.example.org/launch?") || lu.Query().Get("iss") != h.fhir || lu.Query().Get("launch") == "" {
+		t.Fatalf("launch URL %s", launchURL)
+	}
+	conf := h.appConfig("app", "launch", "openid", "fhirUser", "patient/*.rs", "user/Practitioner.rs")
+	conf.ClientSecret = "app-secret-0123456789"
+	conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	v := oauth2.GenerateVerifier()
+	loc := h.authorize(h.browser(), conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", lu.Query().Get("iss")),
+		oauth2.SetAuthURLParam("launch", lu.Query().Get("launch"))), "", nil)
+	tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, _ := json.Marshal(tok.Extra("fhirContext"))
+	if tok.Extra("patient") != "pa" || tok.Extra("encounter") != "ea" || string(fc) != `[{"reference":"Encounter/ea"}]` ||
+		tok.Extra("need_patient_banner") != false || tok.Extra("smart_style_url") != h.base+"/auth/smart-style.json" {
+		t.Errorf("EHR launch context: patient %v encounter %v fhirContext %s banner %v style %v", tok.Extra("patient"),
+			tok.Extra("encounter"), fc, tok.Extra("need_patient_banner"), tok.Extra("smart_style_url"))
+	}
+	if _, who := h.whoami(tok.AccessToken); who.Encounter != "ea" || who.Patient != "pa" {
+		t.Errorf("principal %+v", who)
+	}
+	// A confidential client must authenticate: without the secret, no token.
+	status, body := h.post("/auth/token", url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "client_id": {"app"}}, "", "")
+	if status != 401 || body["error"] != "invalid_client" {
+		t.Errorf("confidential client without its secret: %d %v", status, body)
+	}
+}
+
+func TestDenyAndSignOut(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	b := h.browser()
+	conf := h.appConfig("app", "openid", "user/*.rs")
+	v := oauth2.GenerateVerifier()
+	_, page := h.do(b, "GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+	f := hidden(page)
+	f.Set("username", "doc")
+	f.Set("password", "correct horse")
+	_, page = h.do(b, "POST", h.base+"/auth/signin", f)
+	f = hidden(page)
+	f.Set("decision", "deny")
+	resp, _ := h.do(b, "POST", h.base+"/auth/consent", f)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "s" {
+		t.Errorf("deny redirected to %s", loc)
+	}
+	// Sign out needs the session's token; then the next request asks to sign in.
+	resp, _ = h.do(b, "POST", h.base+"/auth/signout", url.Values{"csrf": {"forged"}})
+	if resp.StatusCode != 403 {
+		t.Errorf("sign-out with a forged token: %d", resp.StatusCode)
+	}
+	resp, _ = h.do(b, "POST", h.base+"/auth/signout", url.Values{"csrf": {f.Get("csrf")}})
+	if resp.StatusCode != 200 {
+		t.Errorf("sign-out: %d", resp.StatusCode)
+	}
+	_, page = h.do(b, "GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+	if !strings.Contains(page, "Sign in</button>") {
+		t.Error("after sign-out the session still works")
+	}
+}
+
+// TestCrossSiteFormRefused: the pages' forms accept same-origin posts only.
+func TestCrossSiteFormRefused(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest("POST", h.base+"/auth/signin", strings.NewReader("username=doc&password=correct+horse"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) > 0 {
+		t.Errorf("cross-site sign-in post: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+}

@@ -1,0 +1,5 @@
+package authweb
+
+import "regexp"
+
+func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
