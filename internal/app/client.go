@@ -91,7 +91,7 @@ func runClient(ctx context.Context, c command, e *env, args []string) int {
 	defer st.Close()
 	for _, o := range spec.Orgs {
 		if _, err := st.Read(ctx, "Organization", o); err != nil {
-			return fail(e, c, fmt.Errorf("Organization/%s: %w", o, err))
+			return fail(e, c, fmt.Errorf("cannot use Organization/%s: %w", o, err))
 		}
 	}
 	if err := oauth.RegisterClient(ctx, st, spec, time.Now()); err != nil {

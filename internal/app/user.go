@@ -107,11 +107,11 @@ func runUser(ctx context.Context, c command, e *env, args []string) int {
 	}
 	if spec.Kind == "patient" {
 		if _, err := st.Read(ctx, "Patient", *patient); err != nil {
-			return fail(e, c, fmt.Errorf("Patient/%s: %w", *patient, err))
+			return fail(e, c, fmt.Errorf("cannot use Patient/%s: %w", *patient, err))
 		}
 	} else {
 		if _, err := st.Read(ctx, "Organization", *org); err != nil {
-			return fail(e, c, fmt.Errorf("Organization/%s: %w (create it with continuum org create)", *org, err))
+			return fail(e, c, fmt.Errorf("cannot use Organization/%s: %w (create it with continuum org create)", *org, err))
 		}
 		id, err := linkPractitioner(ctx, st, *practitioner, *username, *org, spec.Memberships[0].Role)
 		if err != nil {
@@ -134,7 +134,7 @@ func linkPractitioner(ctx context.Context, st store.Store, id, username, org, ro
 	sctx, svc := systemInteractions(ctx, st)
 	if id != "" {
 		if _, err := st.Read(ctx, "Practitioner", id); err != nil {
-			return "", fmt.Errorf("Practitioner/%s: %w", id, err)
+			return "", fmt.Errorf("cannot use Practitioner/%s: %w", id, err)
 		}
 	} else {
 		res, err := svc.Create(sctx, interaction.CreateRequest{Type: "Practitioner",

@@ -192,7 +192,7 @@ func TestStandaloneLaunch(t *testing.T) {
 	if s, _ := h.whoami(refreshed.AccessToken); s != 401 {
 		t.Errorf("after refresh-token reuse the grant's access token still works: %d", s)
 	}
-	status, intro = h.post("/auth/introspect", url.Values{"token": {refreshed.AccessToken}}, "rs", "resource-server-secret")
+	_, intro = h.post("/auth/introspect", url.Values{"token": {refreshed.AccessToken}}, "rs", "resource-server-secret")
 	if intro["active"] != false || len(intro) != 1 {
 		t.Errorf("introspection of a revoked token: %v", intro)
 	}

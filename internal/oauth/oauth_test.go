@@ -332,3 +332,36 @@ func TestKeyRotation(t *testing.T) {
 		t.Errorf("two rotations later the JWKS holds %v; the first key %v should be gone", third, first)
 	}
 }
+
+func TestPatientChoices(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	u := f.user(t, "doc", "correct horse", "physician") // at org-a
+	f.put(t, "org-a", `{"resourceType":"Patient","id":"p1","name":[{"given":["Amy"],"family":"Shaw"}]}`)
+	f.put(t, "org-a", `{"resourceType":"Patient","id":"p1","name":[{"given":["Amy"],"family":"Shaw-Lee"}]}`)
+	f.put(t, "org-a", `{"resourceType":"Patient","id":"p2","name":[{"use":"nickname","text":"Bee"},{"use":"official","text":"Beatrice Ng"}]}`)
+	f.put(t, "org-a", `{"resourceType":"Patient","id":"p3"}`)
+	f.put(t, "org-b", `{"resourceType":"Patient","id":"p4","name":[{"text":"Other Org"}]}`)
+	f.put(t, "org-a", `{"resourceType":"Patient","id":"p5","name":[{"text":"Gone Patient"}]}`)
+	if err := f.db.Update(ctx, func(tx store.Tx) error { _, err := tx.Delete(ctx, "Patient", "p5", ""); return err }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.s.PatientChoices(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PatientChoice{{"p3", "(no name)"}, {"p1", "Amy Shaw-Lee"}, {"p2", "Beatrice Ng"}}
+	if len(got) != len(want) {
+		t.Fatalf("choices %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("choice %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	for id, ok := range map[string]bool{"p1": true, "p4": false, "p5": false, "nope": false, "../x": false} {
+		if may, err := f.s.mayPick(ctx, u, id); err != nil || may != ok {
+			t.Errorf("mayPick(%s) = %v, %v; want %v", id, may, err, ok)
+		}
+	}
+}
