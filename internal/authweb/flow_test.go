@@ -316,3 +316,67 @@ func TestCrossSiteFormRefused(t *testing.T) {
 		t.Errorf("cross-site sign-in post: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
 }
+
+// TestPatientUserLaunch: a patient signing in to a standalone app gets
+// their own record in context, without a picker.
+func TestPatientUserLaunch(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	if _, err := oauth.CreateUser(context.Background(), h.db, oauth.UserSpec{Username: "amy", Password: "amy's password",
+		Kind: "patient", FHIRUser: "Patient/pa"}, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	conf := h.appConfig("app", "openid", "fhirUser", "launch/patient", "patient/*.rs")
+	v := oauth2.GenerateVerifier()
+	b := h.browser()
+	_, page := h.do(b, "GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+	f := hidden(page)
+	f.Set("username", "amy")
+	f.Set("password", "amy's password")
+	resp, page := h.do(b, "POST", h.base+"/auth/signin", f)
+	if resp.StatusCode != 200 || strings.Contains(page, "Choose a patient") || !strings.Contains(page, ">Allow</button>") {
+		t.Fatalf("a patient user should go straight to consent: %d\n%s", resp.StatusCode, page)
+	}
+	f = hidden(page)
+	f.Set("decision", "allow")
+	f.Set("patient", "pb") // a forged choice is ignored: a patient user's patient is their own
+	f.Add("scope", "patient/*.rs")
+	resp, _ = h.do(b, "POST", h.base+"/auth/consent", f)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	tok, err := conf.Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Extra("patient") != "pa" {
+		t.Errorf("patient in context %v, want pa", tok.Extra("patient"))
+	}
+	if s, who := h.whoami(tok.AccessToken); s != 200 || who.UserKind != "patient" || who.Patient != "pa" || who.FHIRUser != "Patient/pa" {
+		t.Errorf("principal %d %+v", s, who)
+	}
+	if claims := h.verifyIDToken(tok.Extra("id_token").(string)); claims["fhirUser"] != h.fhir+"/Patient/pa" {
+		t.Errorf("fhirUser %v", claims["fhirUser"])
+	}
+}
+
+// TestPractitionerCannotPickOutsideOrg: a forged patient choice outside the
+// user's organizations is refused.
+func TestPractitionerCannotPickOutsideOrg(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	conf := h.appConfig("app", "launch/patient", "patient/*.rs")
+	v := oauth2.GenerateVerifier()
+	b := h.browser()
+	_, page := h.do(b, "GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+	f := hidden(page)
+	f.Set("username", "doc")
+	f.Set("password", "correct horse")
+	_, page = h.do(b, "POST", h.base+"/auth/signin", f)
+	f = hidden(page)
+	f.Set("patient", "pb")
+	f.Set("decision", "allow")
+	f.Add("scope", "patient/*.rs")
+	resp, page := h.do(b, "POST", h.base+"/auth/consent", f)
+	if resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(page, "pick one of the patients") {
+		t.Errorf("forged patient of another organization: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
