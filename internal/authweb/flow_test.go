@@ -380,3 +380,127 @@ func TestPractitionerCannotPickOutsideOrg(t *testing.T) {
 		t.Errorf("forged patient of another organization: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestRefreshRules: a refresh token is bound to its client; a refresh may
+// narrow the scopes, never widen them; without scope it keeps them.
+func TestRefreshRules(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	h.client(oauth.ClientSpec{ID: "app2", RedirectURIs: []string{appRedirect}})
+	conf := h.appConfig("app", "user/*.rs", "user/Observation.cruds", "offline_access")
+	code, v := h.codeFor(conf)
+	_, tok := h.post("/auth/token", exchangeForm(code, v, appRedirect), "", "")
+	rt := tok["refresh_token"].(string)
+	refresh := func(client, scope string) (int, map[string]any) {
+		f := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {client}}
+		if scope != "" {
+			f.Set("scope", scope)
+		}
+		return h.post("/auth/token", f, "", "")
+	}
+	if status, body := refresh("app2", ""); status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("another client's refresh: %d %v", status, body)
+	}
+	if status, body := refresh("app", "user/*.cruds"); status != 400 || body["error"] != "invalid_scope" {
+		t.Errorf("widening refresh: %d %v", status, body)
+	}
+	status, body := refresh("app", "user/Observation.rs")
+	if status != 200 || body["scope"] != "user/Observation.rs" || body["expires_in"] != float64(300) || body["token_type"] != "Bearer" {
+		t.Fatalf("narrowing refresh: %d %v", status, body)
+	}
+	rt = body["refresh_token"].(string)
+	status, body = refresh("app", "")
+	if status != 200 || body["scope"] != "user/*.rs user/Observation.cruds offline_access" {
+		t.Errorf("refresh without scope keeps the grant's scopes: %d %v", status, body)
+	}
+}
+
+// TestOnlineAccess: an online_access refresh token works while the user's
+// session lasts and stops when the user signs out.
+func TestOnlineAccess(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	conf := h.appConfig("app", "user/*.rs", "online_access")
+	v := oauth2.GenerateVerifier()
+	b := h.browser()
+	loc := h.authorize(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), "", nil)
+	_, tok := h.post("/auth/token", exchangeForm(loc.Query().Get("code"), v, appRedirect), "", "")
+	rt, _ := tok["refresh_token"].(string)
+	if rt == "" {
+		t.Fatalf("no refresh token for online_access: %v", tok)
+	}
+	status, body := h.post("/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"app"}}, "", "")
+	if status != 200 {
+		t.Fatalf("refresh while signed in: %d %v", status, body)
+	}
+	_, page := h.do(b, "GET", h.base+"/auth/signin", nil)
+	if resp, _ := h.do(b, "POST", h.base+"/auth/signout", hidden(page)); resp.StatusCode != 200 {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	status, body = h.post("/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}, "client_id": {"app"}}, "", "")
+	if status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("refresh after sign-out: %d %v", status, body)
+	}
+}
+
+// TestDiscovery checks the SMART configuration and OIDC discovery documents
+// (https://hl7.org/fhir/smart-app-launch/STU2.2/conformance.html).
+func TestDiscovery(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest("GET", h.fhir+"/.well-known/smart-configuration", nil)
+	req.Header.Set("Accept", "application/fhir+xml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("smart-configuration: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, k := range []string{"issuer", "jwks_uri", "authorization_endpoint", "token_endpoint", "introspection_endpoint", "revocation_endpoint", "userinfo_endpoint"} {
+		if u, _ := cfg[k].(string); !strings.HasPrefix(u, h.base+"/") && u != h.base {
+			t.Errorf("%s = %v: not an absolute URL of this server", k, cfg[k])
+		}
+	}
+	caps := toJSON(cfg["capabilities"])
+	for _, c := range []string{"launch-ehr", "launch-standalone", "client-public", "client-confidential-symmetric", "client-confidential-asymmetric",
+		"sso-openid-connect", "context-ehr-patient", "context-ehr-encounter", "context-standalone-patient", "permission-offline",
+		"permission-online", "permission-patient", "permission-user", "permission-v1", "permission-v2", "authorize-post"} {
+		if !strings.Contains(caps, `"`+c+`"`) {
+			t.Errorf("capability %s missing", c)
+		}
+	}
+	for _, c := range []string{"context-standalone-encounter", "smart-app-state"} {
+		if strings.Contains(caps, `"`+c+`"`) {
+			t.Errorf("capability %s listed but not implemented", c)
+		}
+	}
+	if toJSON(cfg["token_endpoint_auth_signing_alg_values_supported"]) != `["RS384","ES384"]` {
+		t.Errorf("signing algs %v", cfg["token_endpoint_auth_signing_alg_values_supported"])
+	}
+	resp, err = http.Get(h.base + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oidc map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&oidc)
+	resp.Body.Close()
+	if oidc["issuer"] != cfg["issuer"] || oidc["jwks_uri"] != cfg["jwks_uri"] || toJSON(oidc["id_token_signing_alg_values_supported"]) != `["RS256"]` {
+		t.Errorf("openid-configuration %v", oidc)
+	}
+	// The JWKS holds bare public keys.
+	resp, err = http.Get(cfg["jwks_uri"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set jose.JSONWebKeySet
+	_ = json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	if len(set.Keys) == 0 || !set.Keys[0].IsPublic() || set.Keys[0].Algorithm != "RS256" {
+		t.Errorf("JWKS %+v", set)
+	}
+}

@@ -315,9 +315,15 @@ func TestBackendServices(t *testing.T) {
 	if status, tok := grant("bulk-url", assertion(t, rsaKey, jose.RS384, "r1", "bulk-url", tokenURL, "j1", now.Add(time.Minute)), "system/*.rs"); status != 200 {
 		t.Errorf("assertion checked against a JWKS URL: %d %v", status, tok)
 	}
+	// A jku header naming another key set is refused.
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS384, Key: jose.JSONWebKey{Key: rsaKey, KeyID: "r1"}},
+		(&jose.SignerOptions{}).WithHeader("jku", "https://evil.example.org/jwks"))
+	jku, _ := jwt.Signed(signer).Claims(jwt.Claims{Issuer: "bulk", Subject: "bulk", Audience: jwt.Audience{tokenURL}, ID: "j11",
+		Expiry: jwt.NewNumericDate(now.Add(time.Minute))}).Serialize()
 	for _, tc := range []struct {
 		name, assertion, scope, want string
 	}{
+		{"foreign jku", jku, "system/*.rs", "invalid_client"},
 		{"replayed jti", rs384, "system/*.rs", "invalid_client"},
 		{"wrong audience", assertion(t, rsaKey, jose.RS384, "r1", "bulk", h.fhir, "j3", now.Add(time.Minute)), "system/*.rs", "invalid_client"},
 		{"expired", assertion(t, rsaKey, jose.RS384, "r1", "bulk", tokenURL, "j4", now.Add(-time.Minute)), "system/*.rs", "invalid_client"},

@@ -127,6 +127,12 @@ func (s *Server) checkAssertion(ctx context.Context, assertion string) (*store.C
 	if err != nil {
 		return nil, err
 	}
+	// SMART's key resolution: a jku header must name the registered JWKS
+	// URL; the keys always come from the registration
+	// (https://hl7.org/fhir/smart-app-launch/STU2.2/client-confidential-asymmetric.html#signature-verification).
+	if jku, ok := tok.Headers[0].ExtraHeaders["jku"]; ok && (c.JWKSURL == "" || jku != any(c.JWKSURL)) {
+		return nil, badClient("client_assertion's jku is not the client's registered JWKS URL")
+	}
 	set, err := s.clientKeys(ctx, c)
 	if err != nil {
 		return nil, err
