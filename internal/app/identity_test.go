@@ -124,6 +124,31 @@ func TestIdentityCommands(t *testing.T) {
 		t.Fatalf("operator grant: %d %+v", resp.StatusCode, tok)
 	}
 
+	// CORS for browser apps on the FHIR API and discovery (SMART 2.2
+	// app-launch.html#considerations-for-cross-origin-resource-sharing-cors-support).
+	for _, path := range []string{"/fhir/metadata", "/fhir/.well-known/smart-configuration"} {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Origin", "https://app.example.org")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("GET %s from another origin: %d, ACAO %q", path, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+	pre, _ := http.NewRequest("OPTIONS", base+"/fhir/Patient/x", nil)
+	pre.Header.Set("Origin", "https://app.example.org")
+	pre.Header.Set("Access-Control-Request-Method", "PUT")
+	pre.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	if resp, err := http.DefaultClient.Do(pre); err != nil || resp.StatusCode != 204 ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("preflight of a FHIR write: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	// launch while the server runs: a patient written through the API.
 	preq, _ := http.NewRequest("PUT", base+"/fhir/Patient/p1", strings.NewReader(`{"resourceType":"Patient","id":"p1","name":[{"family":"Doe"}]}`))
 	preq.Header.Set("Content-Type", "application/fhir+json")

@@ -406,3 +406,23 @@ func TestCORSPreflight(t *testing.T) {
 		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// TestTokenHeaders: token responses, successful or not, are never cached
+// (RFC 6749 §5.1).
+func TestTokenHeaders(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "ops", Secret: "operator-secret-0123", Scopes: "system/*.rs"})
+	for _, secret := range []string{"operator-secret-0123", "wrong-secret-0123456"} {
+		req, _ := http.NewRequest("POST", h.base+"/auth/token", strings.NewReader("grant_type=client_credentials&scope=system%2F*.rs"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("ops", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%d: headers %v", resp.StatusCode, resp.Header)
+		}
+	}
+}
