@@ -2,17 +2,24 @@ package authweb
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
 	"github.com/continuum-ehr/continuum/internal/oauth"
+	"github.com/continuum-ehr/continuum/internal/store"
 )
 
 const appRedirect = "http://localhost:9999/cb"
@@ -502,5 +509,71 @@ func TestDiscovery(t *testing.T) {
 	resp.Body.Close()
 	if len(set.Keys) == 0 || !set.Keys[0].IsPublic() || set.Keys[0].Algorithm != "RS256" {
 		t.Errorf("JWKS %+v", set)
+	}
+}
+
+// totpNow computes the current RFC 6238 code of a base32 seed, as an
+// authenticator app would.
+func totpNow(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
+	m := hmac.New(sha1.New, seed)
+	m.Write(msg[:])
+	sum := m.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1000000)
+}
+
+var setupKeyRE = regexpMust(`id="setup-key" type="text" readonly value="([A-Z2-7]+)"`)
+
+// TestAdminSecondFactorPages: an administrator enrols an authenticator at
+// first sign-in, through the pages, and needs a code at the next sign-in.
+func TestAdminSecondFactorPages(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	if _, err := oauth.CreateUser(context.Background(), h.db, oauth.UserSpec{Username: "root", Password: "admin password",
+		Kind: "practitioner", FHIRUser: "Practitioner/dr", Memberships: []store.Membership{{Org: "org-a", Role: "admin"}}}, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	conf := h.appConfig("app", "openid", "user/*.rs")
+	signIn := func(b *http.Client) string {
+		v := oauth2.GenerateVerifier()
+		_, page := h.do(b, "GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+		f := hidden(page)
+		f.Set("username", "root")
+		f.Set("password", "admin password")
+		_, page = h.do(b, "POST", h.base+"/auth/signin", f)
+		return page
+	}
+	b := h.browser()
+	page := signIn(b)
+	m := setupKeyRE.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `<label for="code">Verification code</label>`) || !strings.Contains(page, "otpauth://totp/") {
+		t.Fatalf("first sign-in of an administrator: no enrolment page\n%s", page)
+	}
+	f := hidden(page)
+	f.Set("code", "000000")
+	if totpNow(t, m[1], h.clock.Now()) == "000000" {
+		f.Set("code", "111111")
+	}
+	resp, page := h.do(b, "POST", h.base+"/auth/totp", f)
+	if resp.StatusCode != 401 || !strings.Contains(page, "not correct") {
+		t.Fatalf("wrong code: %d", resp.StatusCode)
+	}
+	f = hidden(page)
+	f.Set("code", totpNow(t, m[1], h.clock.Now()))
+	resp, page = h.do(b, "POST", h.base+"/auth/totp", f)
+	if resp.StatusCode != 200 || !strings.Contains(page, ">Allow</button>") {
+		t.Fatalf("right code: %d\n%s", resp.StatusCode, page)
+	}
+	// Next sign-in (another browser): a code, no enrolment.
+	page = signIn(h.browser())
+	if setupKeyRE.MatchString(page) || !strings.Contains(page, "Verification code") {
+		t.Errorf("second sign-in: enrolment shown again or no code asked\n%s", page)
 	}
 }

@@ -2,6 +2,7 @@ package authweb
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +19,10 @@ type page struct {
 	CSRF       string
 	Username   string
 	Enrollment *oauth.Enrollment
+	// OTPAuth is the enrolment's otpauth:// URI. html/template would
+	// neutralize the unfamiliar scheme; the URI is ours (scheme fixed,
+	// parameters escaped by oauth), so it is marked safe.
+	OTPAuth template.URL
 	Client     string
 	Scopes     []scopeItem
 	Patients   []oauth.PatientChoice
@@ -160,6 +165,9 @@ func (w *Web) totpPage(rw http.ResponseWriter, r *http.Request, sess *oauth.Sess
 		return
 	}
 	p.Title, p.Enrollment, p.Error = "Verification code", enr, msg
+	if enr != nil && strings.HasPrefix(enr.URI, "otpauth://totp/") {
+		p.OTPAuth = template.URL(enr.URI)
+	}
 	status := http.StatusOK
 	if msg != "" {
 		status = http.StatusUnauthorized
