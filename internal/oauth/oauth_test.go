@@ -3,12 +3,15 @@ package oauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
 	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
@@ -42,7 +45,7 @@ const testBase = "https://ehr.example.org"
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef-test")
 
-func newFixture(t *testing.T, tweak func(*Options)) *fixture {
+func newFixture(t testing.TB, tweak func(*Options)) *fixture {
 	t.Helper()
 	db := sqltest.Backends()[0].Open(t)
 	clk := &clock{t: time.Now().UTC().Truncate(time.Microsecond)}
@@ -364,4 +367,77 @@ func TestPatientChoices(t *testing.T) {
 			t.Errorf("mayPick(%s) = %v, %v; want %v", id, may, err, ok)
 		}
 	}
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	recs []audit.Record
+}
+
+func (r *recorder) Record(_ context.Context, rec audit.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recs = append(r.recs, rec)
+	return nil
+}
+
+// TestAuditOfSignIn: sign-ins, failures and sign-outs reach the Auditor,
+// saying who and why, never the password, and never an unknown username
+// (which is often a password typed in the wrong field).
+func TestAuditOfSignIn(t *testing.T) {
+	rec := &recorder{}
+	f := newFixture(t, func(o *Options) { o.Auditor = rec; o.FailureFloor = time.Millisecond })
+	ctx := context.Background()
+	u := f.user(t, "alice", "correct horse", "nurse")
+	_, _ = f.s.SignIn(ctx, "Tr0ub4dor&3", "whatever1", "10.0.0.1")
+	_, _ = f.s.SignIn(ctx, "alice", "bad-pw-7531", "10.0.0.2")
+	sess, err := f.s.SignIn(ctx, "alice", "correct horse", "10.0.0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SignOut(ctx, sess.Cookie); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		action  audit.Action
+		outcome audit.Outcome
+		user    string
+		addr    string
+		desc    string
+	}{
+		{audit.Login, audit.MinorFailure, "", "10.0.0.1", "unknown username"},
+		{audit.Login, audit.MinorFailure, u.ID, "10.0.0.2", "wrong password"},
+		{audit.Login, audit.Success, u.ID, "10.0.0.3", ""},
+		{audit.Logout, audit.Success, u.ID, "", ""},
+	}
+	if len(rec.recs) != len(want) {
+		t.Fatalf("%d audit records, want %d: %+v", len(rec.recs), len(want), rec.recs)
+	}
+	for i, w := range want {
+		r := rec.recs[i]
+		if r.Action != w.action || r.Outcome != w.outcome || r.User.ID != w.user || r.Client.Address != w.addr ||
+			r.OutcomeDesc != w.desc || r.ID == "" || r.Recorded.IsZero() || r.Server != testBase+"/fhir" {
+			t.Errorf("record %d: %+v, want %+v", i, r, w)
+		}
+		for _, secret := range []string{"Tr0ub4dor", "whatever1", "bad-pw-7531", "correct horse"} {
+			if strings.Contains(fmt.Sprintf("%+v", r), secret) {
+				t.Errorf("record %d holds %q", i, secret)
+			}
+		}
+	}
+}
+
+// FuzzAuthenticate: no bearer value makes Authenticate do anything but
+// refuse with Unauthorized.
+func FuzzAuthenticate(f *testing.F) {
+	for _, s := range []string{"", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "eyJhbGciOiJSUzI1NiIsImtpZCI6IngifQ.e30.AAAA", strings.Repeat("A", 20000)} {
+		f.Add(s)
+	}
+	fx := newFixture(f, nil)
+	f.Fuzz(func(t *testing.T, token string) {
+		_, err := fx.s.Authenticate(context.Background(), token)
+		if !isKind(err, outcome.Unauthorized) {
+			t.Fatalf("Authenticate(%q) = %v, want Unauthorized", token, err)
+		}
+	})
 }
