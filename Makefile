@@ -20,7 +20,7 @@ test:
 # interaction, rest) on PostgreSQL too, on a throwaway cluster (.ci/postgres;
 # installs Debian's postgresql when missing and run as root).
 test-postgres:
-	bash -c 'source .ci/postgres && $(GO) test -shuffle=on ./internal/store/... ./internal/jobs/... ./internal/interaction/... ./internal/rest/...'
+	bash -c 'source .ci/postgres && $(GO) test -shuffle=on ./internal/store/... ./internal/jobs/... ./internal/interaction/... ./internal/rest/... ./internal/authweb/...'
 
 # The race detector costs several times the test time on a small machine; run
 # it before merging concurrency changes.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/continuum-ehr/continuum/internal/oauth"
 	"github.com/continuum-ehr/continuum/internal/store"
+	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
 )
 
 const appRedirect = "http://localhost:9999/cb"
@@ -120,8 +121,13 @@ func (h *harness) verifyIDToken(raw string) map[string]any {
 	return claims
 }
 
+// TestStandaloneLaunch runs on SQLite and PostgreSQL: the whole state of
+// the flow (sessions, codes, grants, refresh tokens, keys) is in the store.
 func TestStandaloneLaunch(t *testing.T) {
-	h := newHarness(t)
+	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) { testStandaloneLaunch(t, newHarnessOn(t, b)) })
+}
+
+func testStandaloneLaunch(t *testing.T, h *harness) {
 	h.client(oauth.ClientSpec{ID: "app", Name: "Chart Viewer", RedirectURIs: []string{appRedirect}})
 	h.client(oauth.ClientSpec{ID: "rs", Secret: "resource-server-secret", Scopes: "system/*.rs"})
 	ctx := context.Background()

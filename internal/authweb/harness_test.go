@@ -51,9 +51,12 @@ type harness struct {
 	fhir  string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessOn(t, sqltest.Backends()[0]) }
+
+// newHarnessOn runs the harness on the store backend b.
+func newHarnessOn(t *testing.T, b sqltest.Backend) *harness {
 	t.Helper()
-	h := &harness{t: t, db: sqltest.Backends()[0].Open(t), clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	h := &harness{t: t, db: b.Open(t), clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	var handler http.Handler
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)
