@@ -25,10 +25,11 @@ import (
 	"github.com/continuum-ehr/continuum/internal/validate"
 )
 
-// defaultOrg is the deployment's default organization: it owns what is
-// written without another organization named (users created without
-// --org, REST writes until principals say otherwise). initStore creates it.
-const defaultOrg = restOrg
+// defaultOrg is the deployment's default organization: users created
+// without --org and clients without --org belong to it. initStore creates
+// it (it is also the organization REST writes were owned by before
+// principals: restOrg).
+const defaultOrg = "default"
 
 // secretKeyFile is where the SQLite deployment keeps its generated secret
 // key when --secret-key-file is not given.
