@@ -65,6 +65,9 @@ func (h *harness) authorize(b *http.Client, authURL, patientName string, keep fu
 	if resp.StatusCode != 200 || !strings.Contains(page, `value="allow">Allow</button>`) || !strings.Contains(page, `value="deny" formnovalidate>Deny</button>`) {
 		h.t.Fatalf("consent page: %d\n%s", resp.StatusCode, page)
 	}
+	if patientName != "" && !strings.Contains(page, "Patient: <strong>"+patientName+"</strong>") {
+		h.t.Errorf("the consent page does not name the chosen patient %q", patientName)
+	}
 	f = hidden(page)
 	f.Set("decision", "allow")
 	for _, m := range scopeBoxRE.FindAllStringSubmatch(page, -1) {

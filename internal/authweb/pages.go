@@ -22,13 +22,15 @@ type page struct {
 	// OTPAuth is the enrolment's otpauth:// URI. html/template would
 	// neutralize the unfamiliar scheme; the URI is ours (scheme fixed,
 	// parameters escaped by oauth), so it is marked safe.
-	OTPAuth template.URL
-	Client     string
-	Scopes     []scopeItem
-	Patients   []oauth.PatientChoice
-	Patient    string
-	Message    string
-	SignedIn   bool
+	OTPAuth  template.URL
+	Client   string
+	Scopes   []scopeItem
+	Patients []oauth.PatientChoice
+	Patient  string
+	// PatientName names the patient in context on the consent page.
+	PatientName string
+	Message     string
+	SignedIn    bool
 }
 
 type scopeItem struct {
@@ -152,6 +154,14 @@ func (w *Web) flow(rw http.ResponseWriter, r *http.Request, q url.Values, patien
 	}
 	p.Title = "Allow " + a.Client.Name + "?"
 	p.Patient = patient
+	switch {
+	case a.Launch != nil:
+		p.PatientName = w.o.PatientName(ctx, sess.User, a.Launch.Patient)
+	case sess.User.Kind == "patient":
+		p.PatientName = w.o.PatientName(ctx, sess.User, strings.TrimPrefix(sess.User.FHIRUser, "Patient/"))
+	default:
+		p.PatientName = w.o.PatientName(ctx, sess.User, patient)
+	}
 	for _, sc := range a.Scopes.List() {
 		p.Scopes = append(p.Scopes, scopeItem{Value: sc.String(), Text: Describe(sc), Optional: oauth.Optional(sc)})
 	}

@@ -122,3 +122,25 @@ func patientName(body []byte) string {
 	}
 	return name
 }
+
+// PatientName returns the name of patient id for the consent page, when u
+// may see that patient (a current Patient of u's organizations, or u's own
+// record); "" otherwise, so the page never reveals another organization's
+// patient.
+func (s *Server) PatientName(ctx context.Context, u *store.User, id string) string {
+	if id == "" || !store.ValidID(id) {
+		return ""
+	}
+	if u.Kind != "patient" {
+		if ok, err := s.mayPick(ctx, u, id); err != nil || !ok {
+			return ""
+		}
+	} else if u.FHIRUser != "Patient/"+id {
+		return ""
+	}
+	v, err := s.opts.Store.Read(ctx, "Patient", id)
+	if err != nil {
+		return ""
+	}
+	return patientName(v.Body)
+}
