@@ -586,3 +586,53 @@ func TestAdminSecondFactorPages(t *testing.T) {
 		t.Errorf("second sign-in: enrolment shown again or no code asked\n%s", page)
 	}
 }
+
+// TestClientEnabledPerOrganization: an app enabled at org-b cannot be used
+// by a user of org-a; an app enabled at org-a carries only the user's
+// org-a roles.
+func TestClientEnabledPerOrganization(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "b-app", RedirectURIs: []string{appRedirect}, Orgs: []string{"org-b"}})
+	h.client(oauth.ClientSpec{ID: "a-app", RedirectURIs: []string{appRedirect}, Orgs: []string{"org-a"}})
+	if _, err := oauth.CreateUser(context.Background(), h.db, oauth.UserSpec{Username: "both", Password: "both password",
+		Kind: "practitioner", FHIRUser: "Practitioner/dr", Memberships: []store.Membership{{Org: "org-a", Role: "nurse"}, {Org: "org-b", Role: "physician"}}}, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// doc (org-a only) and the org-b app: denied.
+	conf := h.appConfig("b-app", "user/*.rs")
+	v := oauth2.GenerateVerifier()
+	b := h.browser()
+	_, page := h.do(b, "GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+	f := hidden(page)
+	f.Set("username", "doc")
+	f.Set("password", "correct horse")
+	_, page = h.do(b, "POST", h.base+"/auth/signin", f)
+	f = hidden(page)
+	f.Set("decision", "allow")
+	f.Add("scope", "user/*.rs")
+	resp, _ := h.do(b, "POST", h.base+"/auth/consent", f)
+	if loc, _ := url.Parse(resp.Header.Get("Location")); loc == nil || loc.Query().Get("error") != "access_denied" {
+		t.Errorf("an app of another organization: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// A user of both organizations through the org-a app: only the org-a role.
+	conf = h.appConfig("a-app", "user/*.rs")
+	v = oauth2.GenerateVerifier()
+	b = h.browser()
+	_, page = h.do(b, "GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", h.fhir)), nil)
+	f = hidden(page)
+	f.Set("username", "both")
+	f.Set("password", "both password")
+	_, page = h.do(b, "POST", h.base+"/auth/signin", f)
+	f = hidden(page)
+	f.Set("decision", "allow")
+	f.Add("scope", "user/*.rs")
+	resp, _ = h.do(b, "POST", h.base+"/auth/consent", f)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	tok, err := conf.Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, who := h.whoami(tok.AccessToken); len(who.Orgs) != 1 || who.Orgs[0] != "org-a:nurse" {
+		t.Errorf("memberships carried by the org-a app's token: %v", who.Orgs)
+	}
+}

@@ -225,6 +225,11 @@ func (s *Server) Approve(ctx context.Context, a *Authorization, sess *Session, d
 		}
 	}
 	u := sess.User
+	if ok, err := s.enabledFor(ctx, a.Client, u); err != nil {
+		return "", err
+	} else if !ok {
+		return a.RedirectError(oauthErr("access_denied", "this app is not enabled for your organization")), nil
+	}
 	g := store.Grant{ID: store.NewID(), ClientID: a.Client.ID, UserID: u.ID, SessionID: sess.Stored.IDHash,
 		Scopes: granted.String(), CreatedAt: s.now()}
 	switch {
@@ -290,4 +295,41 @@ func (s *Server) grantExpiry(granted auth.Scopes, sess *Session, now time.Time) 
 		return sess.Stored.ExpiresAt
 	}
 	return now.Add(s.opts.AccessTokenTTL)
+}
+
+// enabledFor reports whether client c may act for user u: a client is
+// enabled per organization (`client create --org`), and a practitioner
+// must hold a role at one of them, a patient user's record must belong to
+// one. A client with no organizations listed is enabled everywhere.
+func (s *Server) enabledFor(ctx context.Context, c *store.Client, u *store.User) (bool, error) {
+	if len(c.Orgs) == 0 {
+		return true, nil
+	}
+	if u.Kind == "patient" {
+		v, err := s.opts.Store.Read(ctx, "Patient", strings.TrimPrefix(u.FHIRUser, "Patient/"))
+		if err != nil {
+			if isKindAny(err) {
+				return false, nil
+			}
+			return false, err
+		}
+		return slices.Contains(c.Orgs, v.Org), nil
+	}
+	return len(enabledMemberships(c, u)) > 0, nil
+}
+
+// enabledMemberships are the user's roles at the organizations the client
+// is enabled for: an app reaches no other organization's data, whatever the
+// user could reach in the EHR itself.
+func enabledMemberships(c *store.Client, u *store.User) []store.Membership {
+	if len(c.Orgs) == 0 {
+		return u.Memberships
+	}
+	var out []store.Membership
+	for _, m := range u.Memberships {
+		if slices.Contains(c.Orgs, m.Org) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

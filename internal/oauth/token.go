@@ -293,7 +293,7 @@ func (s *Server) issue(ctx context.Context, c *store.Client, g *store.Grant, cod
 		if u.Disabled {
 			return nil, oauthErr("invalid_grant", "the account is disabled")
 		}
-		ac.Subject, ac.Kind, ac.UserKind, ac.FHIRUser, ac.Memberships = u.ID, "app", u.Kind, u.FHIRUser, u.Memberships
+		ac.Subject, ac.Kind, ac.UserKind, ac.FHIRUser, ac.Memberships = u.ID, "app", u.Kind, u.FHIRUser, enabledMemberships(c, u)
 	} else {
 		ac.Subject, ac.Kind, ac.Orgs = c.ID, "backend", c.Orgs
 	}
