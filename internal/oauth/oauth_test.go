@@ -207,6 +207,15 @@ func TestAdminMustEnrollTOTP(t *testing.T) {
 	if !sess.MFADone() {
 		t.Fatal("the session is not complete after the second factor")
 	}
+	// The same code cannot be used again (RFC 6238 §5.2).
+	replay, _ := f.s.SignIn(ctx, "root", "correct horse", "")
+	if err := f.s.VerifyTOTP(ctx, replay, totpCode(seed, f.clock.Now()), ""); !errors.Is(err, ErrTOTP) {
+		t.Errorf("a replayed code: %v, want ErrTOTP", err)
+	}
+	f.clock.Advance(totpStep)
+	if err := f.s.VerifyTOTP(ctx, replay, totpCode(seed, f.clock.Now()), ""); err != nil {
+		t.Errorf("the next code: %v", err)
+	}
 	// The seed is sealed at rest, and the next sign-in asks for a code again.
 	u, _ := f.db.User(ctx, sess.User.ID)
 	if !u.MFAEnrolled || strings.Contains(string(u.TOTPSeed), string(seed)) {
@@ -233,8 +242,11 @@ func TestTOTPVectors(t *testing.T) {
 		}
 	}
 	now := time.Unix(1111111111, 0)
-	if !checkTOTP(seed, "050471", now.Add(29*time.Second)) || checkTOTP(seed, "050471", now.Add(95*time.Second)) {
-		t.Error("skew window wrong")
+	if _, ok := checkTOTP(seed, "050471", now.Add(29*time.Second)); !ok {
+		t.Error("the code of the step before was refused")
+	}
+	if _, ok := checkTOTP(seed, "050471", now.Add(95*time.Second)); ok {
+		t.Error("a code three steps old was accepted")
 	}
 }
 

@@ -198,7 +198,18 @@ func (s *Server) VerifyTOTP(ctx context.Context, sess *Session, code, addr strin
 	}
 	now := s.now()
 	agent := audit.Agent{ID: sess.User.ID, Reference: sess.User.FHIRUser}
-	if now.Before(sess.User.LockedUntil) || !checkTOTP(seed, code, now) {
+	step, ok := checkTOTP(seed, code, now)
+	if ok && !now.Before(sess.User.LockedUntil) {
+		// Each code is accepted once (RFC 6238 §5.2): a code seen over a
+		// shoulder or replayed from a log fails.
+		if err := s.id.UseTOTPStep(ctx, sess.User.ID, step); err != nil {
+			if !isKind(err, outcome.Conflict) {
+				return err
+			}
+			ok = false
+		}
+	}
+	if now.Before(sess.User.LockedUntil) || !ok {
 		if _, err := s.id.SignInFailed(ctx, sess.User.ID, now, s.opts.MaxFailures, s.opts.LockFor); err != nil {
 			return err
 		}

@@ -46,16 +46,19 @@ func totpCode(seed []byte, t time.Time) string {
 }
 
 // checkTOTP reports whether code is the code at t, or within totpSkew steps
-// of it, comparing in constant time.
-func checkTOTP(seed []byte, code string, t time.Time) bool {
+// of it, comparing in constant time, and returns the time step it matched
+// (the latest, if several).
+func checkTOTP(seed []byte, code string, t time.Time) (step int64, ok bool) {
 	if len(code) != totpDigits {
-		return false
+		return 0, false
 	}
-	ok := 0
 	for d := -totpSkew; d <= totpSkew; d++ {
-		ok |= subtle.ConstantTimeCompare([]byte(totpCode(seed, t.Add(time.Duration(d)*totpStep))), []byte(code))
+		at := t.Add(time.Duration(d) * totpStep)
+		if subtle.ConstantTimeCompare([]byte(totpCode(seed, at)), []byte(code)) == 1 {
+			step, ok = at.Unix()/int64(totpStep/time.Second), true
+		}
 	}
-	return ok == 1
+	return step, ok
 }
 
 // totpURI is the otpauth:// URI authenticator apps read (usually as a QR

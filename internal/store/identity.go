@@ -33,6 +33,10 @@ type Identity interface {
 	SetPassword(ctx context.Context, userID, hash string, at time.Time) error
 	// SetTOTP stores the sealed TOTP seed and whether enrolment finished.
 	SetTOTP(ctx context.Context, userID string, sealedSeed []byte, enrolled bool) error
+	// UseTOTPStep records that the user's TOTP code of time step step was
+	// accepted. A step not after the last one recorded is Conflict, so a
+	// code is accepted once (RFC 6238 §5.2). Unknown users too are Conflict.
+	UseTOTPStep(ctx context.Context, userID string, step int64) error
 	// SignInFailed counts a failed sign-in; when the count reaches limit the
 	// account is locked until at+lockFor and the count starts again. It
 	// returns the lock's end (zero when not locked).

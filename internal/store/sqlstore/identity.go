@@ -97,7 +97,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	}
 	return db.identityTx(ctx, "create the user", func(tx *sql.Tx) error {
 		_, err := db.exec(ctx, tx, `INSERT INTO users (id, username, password_hash, kind, fhir_user, failures, locked_until,
-			totp_seed, mfa_enrolled, disabled, created_at, password_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)`,
+			totp_seed, totp_step, mfa_enrolled, disabled, created_at, password_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?)`,
 			u.ID, u.Username, u.PasswordHash, u.Kind, u.FHIRUser, u.TOTPSeed, flag(u.MFAEnrolled), flag(u.Disabled),
 			instant(u.CreatedAt), instant(u.PasswordAt))
 		if uniqueViolation(err) {
@@ -190,6 +190,17 @@ func (db *DB) SetPassword(ctx context.Context, userID, hash string, at time.Time
 func (db *DB) SetTOTP(ctx context.Context, userID string, sealedSeed []byte, enrolled bool) error {
 	return db.updateUser(ctx, "set the second factor", `UPDATE users SET totp_seed = ?, mfa_enrolled = ? WHERE id = ?`,
 		sealedSeed, flag(enrolled), userID)
+}
+
+// UseTOTPStep implements store.Identity.
+func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	return db.identityTx(ctx, "record the second-factor code", func(tx *sql.Tx) error {
+		n, err := db.exec(ctx, tx, `UPDATE users SET totp_step = ? WHERE id = ? AND totp_step < ?`, step, userID, step)
+		if err == nil && n == 0 {
+			return outcome.Errorf(outcome.Conflict, "this code, or a later one, was used already")
+		}
+		return err
+	})
 }
 
 // SignInFailed implements store.Identity. The count is incremented by the

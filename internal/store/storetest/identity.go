@@ -23,6 +23,7 @@ func RunIdentity(t *testing.T, open OpenIdentity) {
 	}{
 		{"Users", testUsers},
 		{"Lockout", testLockout},
+		{"TOTPStepOnce", testTOTPStepOnce},
 		{"ConcurrentFailuresAllCount", testConcurrentSignInFailures},
 		{"Clients", testClients},
 		{"Sessions", testSessions},
@@ -293,4 +294,29 @@ func testReplayCache(t *testing.T, id store.Identity) {
 	must(t, "the same jti from another issuer", id.NoteJTI(ctx, "other", "j1", t0.Add(5*time.Minute), t0))
 	// Once expired it is forgotten; by then the assertion's exp refuses it.
 	must(t, "an expired jti", id.NoteJTI(ctx, "client", "j1", t0.Add(20*time.Minute), t0.Add(10*time.Minute)))
+}
+
+func testTOTPStepOnce(t *testing.T, id store.Identity) {
+	ctx := context.Background()
+	must(t, "CreateUser", id.CreateUser(ctx, store.User{ID: "u1", Username: "a", PasswordHash: "h", Kind: "patient"}))
+	must(t, "UseTOTPStep", id.UseTOTPStep(ctx, "u1", 1000))
+	wantKind(t, "the same step again", id.UseTOTPStep(ctx, "u1", 1000), outcome.Conflict)
+	wantKind(t, "an earlier step", id.UseTOTPStep(ctx, "u1", 999), outcome.Conflict)
+	must(t, "a later step", id.UseTOTPStep(ctx, "u1", 1001))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 6 {
+		wg.Go(func() {
+			if id.UseTOTPStep(ctx, "u1", 1002) == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Errorf("%d of 6 concurrent uses of one code succeeded, want 1", ok)
+	}
 }

@@ -13,6 +13,7 @@ CREATE TABLE users (
 	failures INTEGER NOT NULL,
 	locked_until BIGINT NOT NULL,
 	totp_seed {{bytes}},
+	totp_step BIGINT NOT NULL,
 	mfa_enrolled SMALLINT NOT NULL,
 	disabled SMALLINT NOT NULL,
 	created_at BIGINT NOT NULL,
