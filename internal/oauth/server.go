@@ -64,15 +64,17 @@ type Options struct {
 
 // Server is the authorization server.
 type Server struct {
-	opts   Options
-	id     store.Identity
-	seal   *sealer
-	now    func() time.Time
-	log    *slog.Logger
-	dummy  string // a hash to check passwords of unknown users against
-	keys   *keyring
-	issuer string
-	fhir   string
+	opts  Options
+	id    store.Identity
+	seal  *sealer
+	now   func() time.Time
+	log   *slog.Logger
+	dummy string // a hash to check passwords of unknown users against
+	keys  *keyring
+	// verified caches verified access tokens (tokencache.go).
+	verified verifiedCache
+	issuer   string
+	fhir     string
 }
 
 // New returns a server.

@@ -341,18 +341,25 @@ func (s *Server) issue(ctx context.Context, c *store.Client, g *store.Grant, cod
 // parseAccess verifies an access token's signature, issuer, audience and
 // lifetime, and that its grant is live.
 func (s *Server) parseAccess(ctx context.Context, token string) (*accessClaims, *store.Grant, error) {
-	var ac accessClaims
 	if strings.Count(token, ".") != 2 || len(token) > 16<<10 {
 		return nil, nil, errString("not a JWT")
 	}
-	if err := s.keys.verify(ctx, token, &ac); err != nil {
-		return nil, nil, err
-	}
-	if err := ac.ValidateWithLeeway(jwt.Expected{Issuer: s.issuer, AnyAudience: jwt.Audience{s.fhir}, Time: s.now()}, 30*time.Second); err != nil {
-		return nil, nil, err
-	}
-	if ac.GrantID == "" || ac.Expiry == nil || (ac.Kind != "app" && ac.Kind != "backend") {
-		return nil, nil, errString("not an access token")
+	now := s.now()
+	ac := s.verified.get(token, now)
+	if ac == nil {
+		ac = new(accessClaims)
+		if err := s.keys.verify(ctx, token, ac); err != nil {
+			return nil, nil, err
+		}
+		if err := ac.ValidateWithLeeway(jwt.Expected{Issuer: s.issuer, AnyAudience: jwt.Audience{s.fhir}, Time: now}, 30*time.Second); err != nil {
+			return nil, nil, err
+		}
+		if ac.GrantID == "" || ac.Expiry == nil || (ac.Kind != "app" && ac.Kind != "backend") {
+			return nil, nil, errString("not an access token")
+		}
+		s.verified.put(token, ac, now)
+	} else if ac.NotBefore != nil && now.Add(30*time.Second).Before(ac.NotBefore.Time()) {
+		return nil, nil, errString("not yet valid")
 	}
 	g, err := s.id.Grant(ctx, ac.GrantID)
 	if err != nil {
@@ -364,5 +371,5 @@ func (s *Server) parseAccess(ctx context.Context, token string) (*accessClaims, 
 	if !g.RevokedAt.IsZero() {
 		return nil, nil, errString("the token was revoked")
 	}
-	return &ac, g, nil
+	return ac, g, nil
 }

@@ -365,8 +365,15 @@ func (db *DB) Grant(ctx context.Context, id string) (*store.Grant, error) {
 		g                         store.Grant
 		created, expires, revoked int64
 	)
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT id, client_id, user_id, session_id, scopes, patient, encounter, context,
-		launch, created_at, expires_at, revoked_at FROM oauth_grants WHERE id = ?`), id).Scan(&g.ID, &g.ClientID, &g.UserID,
+	// Every authenticated FHIR request reads its grant (revocation), so the
+	// statement is prepared once per connection (statements.go).
+	var row *sql.Row
+	if st := db.readStmts.get(db.q(sqlGrantByID)); st != nil {
+		row = st.QueryRowContext(ctx, id)
+	} else {
+		row = db.read.QueryRowContext(ctx, db.q(sqlGrantByID), id)
+	}
+	err := row.Scan(&g.ID, &g.ClientID, &g.UserID,
 		&g.SessionID, &g.Scopes, &g.Patient, &g.Encounter, &g.Context, &g.Launch, &created, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("the grant")

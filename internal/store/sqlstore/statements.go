@@ -18,7 +18,9 @@ const (
 	sqlJobByID           = selectJob + `WHERE id = ?`
 	sqlResourceKey       = `SELECT rkey FROM resources WHERE type = ? AND id = ?`
 	sqlFirstSince        = `SELECT MIN(t) FROM transactions WHERE instant >= ?`
-	sqlTakeClock         = `UPDATE store_clock SET seq = seq + 1, instant = CASE WHEN instant < ? THEN ? ELSE instant END
+	sqlGrantByID         = `SELECT id, client_id, user_id, session_id, scopes, patient, encounter, context, launch, created_at,
+		expires_at, revoked_at FROM oauth_grants WHERE id = ?`
+	sqlTakeClock = `UPDATE store_clock SET seq = seq + 1, instant = CASE WHEN instant < ? THEN ? ELSE instant END
 		 WHERE id = 1 RETURNING seq, instant`
 )
 
@@ -40,5 +42,6 @@ func hotStatements() []string {
 		sqlResourceKey,
 		sqlFirstSince,
 		sqlTakeClock,
+		sqlGrantByID,
 	}, indexStatements()...)
 }
