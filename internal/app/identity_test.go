@@ -152,7 +152,7 @@ func TestIdentityCommands(t *testing.T) {
 	// launch while the server runs: a patient written through the API.
 	preq, _ := http.NewRequest("PUT", base+"/fhir/Patient/p1", strings.NewReader(`{"resourceType":"Patient","id":"p1","name":[{"family":"Doe"}]}`))
 	preq.Header.Set("Content-Type", "application/fhir+json")
-	preq.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	preq.Header.Set("Authorization", "Bearer "+operatorToken(t, base, "ops", "operator-secret-0123456789")) // system/*.cruds
 	if resp, err := http.DefaultClient.Do(preq); err != nil || resp.StatusCode >= 300 {
 		t.Fatalf("PUT Patient: %v %v", resp, err)
 	} else {
