@@ -636,3 +636,36 @@ func TestClientEnabledPerOrganization(t *testing.T) {
 		t.Errorf("memberships carried by the org-a app's token: %v", who.Orgs)
 	}
 }
+
+// TestSignInReplacesSession: signing in again ends the browser's previous
+// session, so a cookie planted before sign-in (session fixation) or left
+// behind is worthless afterwards.
+func TestSignInReplacesSession(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	signIn := func() string {
+		f := url.Values{"username": {"doc"}, "password": {"correct horse"}}
+		if resp, _ := h.do(b, "POST", h.base+"/auth/signin", f); resp.StatusCode != 200 {
+			t.Fatalf("sign-in: %d", resp.StatusCode)
+		}
+		u, _ := url.Parse(h.base)
+		for _, c := range b.Jar.Cookies(u) {
+			if c.Name == "continuum_session" {
+				return c.Value
+			}
+		}
+		t.Fatal("no session cookie")
+		return ""
+	}
+	first := signIn()
+	second := signIn()
+	if first == second {
+		t.Fatal("a second sign-in kept the session id")
+	}
+	if _, err := h.o.Session(context.Background(), first); err == nil {
+		t.Error("the previous session survives a new sign-in")
+	}
+	if _, err := h.o.Session(context.Background(), second); err != nil {
+		t.Errorf("the new session: %v", err)
+	}
+}

@@ -230,6 +230,11 @@ func (w *Web) signin(rw http.ResponseWriter, r *http.Request) {
 		w.serverError(rw, r, err)
 		return
 	}
+	// A sign-in always starts a new session (no session fixation); the
+	// browser's previous one, if any, ends.
+	if old, err := r.Cookie(w.cookieName()); err == nil && old.Value != "" {
+		_ = w.o.SignOut(r.Context(), old.Value)
+	}
 	w.setCookie(rw, sess.Cookie, 0)
 	continueTo(rw, r, q)
 }
