@@ -669,3 +669,53 @@ func TestSignInReplacesSession(t *testing.T) {
 		t.Errorf("the new session: %v", err)
 	}
 }
+
+// TestAccountPage: a user changes their password (the current one is
+// required) and sets up an optional second factor, which later sign-ins ask
+// for.
+func TestAccountPage(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	if resp, _ := h.do(b, "POST", h.base+"/auth/signin", url.Values{"username": {"doc"}, "password": {"correct horse"}}); resp.StatusCode != 200 {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	resp, page := h.do(b, "GET", h.base+"/auth/account", nil)
+	for _, label := range []string{`<label for="current">Current password</label>`, `<label for="new">New password</label>`,
+		`<label for="confirm">Confirm new password</label>`, `>Change password</button>`, `>Set up a second factor</button>`} {
+		if !strings.Contains(page, label) {
+			t.Fatalf("account page (%d) lacks %s\n%s", resp.StatusCode, label, page)
+		}
+	}
+	csrf := hidden(page).Get("csrf")
+	change := func(current, next string) (int, string) {
+		resp, page := h.do(b, "POST", h.base+"/auth/password", url.Values{"csrf": {csrf}, "current": {current}, "new": {next}, "confirm": {next}})
+		return resp.StatusCode, page
+	}
+	if status, page := change("wrong one", "a new password"); status != 401 || !strings.Contains(page, "current password is not correct") {
+		t.Errorf("wrong current password: %d", status)
+	}
+	if status, _ := change("correct horse", "short"); status != 400 {
+		t.Errorf("too short a new password: %d", status)
+	}
+	if status, page := change("correct horse", "a new password"); status != 200 || !strings.Contains(page, "Your password is changed") {
+		t.Fatalf("change: %d", status)
+	}
+	if _, err := h.o.SignIn(context.Background(), "doc", "correct horse", ""); err == nil {
+		t.Error("the old password still works")
+	}
+	// Optional second factor.
+	resp, page = h.do(b, "POST", h.base+"/auth/mfa", url.Values{"csrf": {csrf}})
+	m := setupKeyRE.FindStringSubmatch(page)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("enrolment page: %d", resp.StatusCode)
+	}
+	f := hidden(page)
+	f.Set("code", totpNow(t, m[1], h.clock.Now()))
+	if resp, _ := h.do(b, "POST", h.base+"/auth/totp", f); resp.StatusCode != 200 {
+		t.Fatalf("confirming the code: %d", resp.StatusCode)
+	}
+	sess, err := h.o.SignIn(context.Background(), "doc", "a new password", "")
+	if err != nil || sess.MFADone() {
+		t.Errorf("after enrolment a sign-in must ask for the code: %v, done %v", err, sess != nil && sess.MFADone())
+	}
+}

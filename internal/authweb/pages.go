@@ -31,6 +31,8 @@ type page struct {
 	PatientName string
 	Message     string
 	SignedIn    bool
+	// MFAEnrolled says the account page's user has a second factor.
+	MFAEnrolled bool
 }
 
 type scopeItem struct {

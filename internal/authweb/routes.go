@@ -42,6 +42,9 @@ func (w *Web) routes() *http.ServeMux {
 	mux.Handle("POST /auth/totp", w.cop.Handler(http.HandlerFunc(w.totp)))
 	mux.Handle("POST /auth/consent", w.cop.Handler(http.HandlerFunc(w.consent)))
 	mux.Handle("POST /auth/signout", w.cop.Handler(http.HandlerFunc(w.signout)))
+	mux.Handle("GET /auth/account", http.HandlerFunc(w.accountPage))
+	mux.Handle("POST /auth/password", w.cop.Handler(http.HandlerFunc(w.password)))
+	mux.Handle("POST /auth/mfa", w.cop.Handler(http.HandlerFunc(w.mfaStart)))
 	mux.Handle("GET /auth/style.css", http.HandlerFunc(w.stylesheet))
 	mux.Handle("GET /auth/smart-style.json", cors(http.HandlerFunc(w.smartStyle)))
 

@@ -247,3 +247,31 @@ func SetPassword(ctx context.Context, id store.Identity, userID, password string
 	}
 	return id.SetPassword(ctx, userID, hash, at)
 }
+
+// ErrCurrentPassword answers a password change with a wrong current
+// password.
+var ErrCurrentPassword = errors.New("the current password is not correct")
+
+// ChangeOwnPassword lets a signed-in user change their password, proving
+// they know the current one (a wrong one counts towards the lockout, like a
+// failed sign-in). The new password must meet HashPassword's rules.
+func (s *Server) ChangeOwnPassword(ctx context.Context, sess *Session, current, next, addr string) error {
+	if !sess.MFADone() {
+		return ErrNoSession
+	}
+	agent := audit.Agent{ID: sess.User.ID, Reference: sess.User.FHIRUser}
+	if !checkPassword(sess.User.PasswordHash, current) {
+		if _, err := s.id.SignInFailed(ctx, sess.User.ID, s.now(), s.opts.MaxFailures, s.opts.LockFor); err != nil {
+			return err
+		}
+		s.audit(ctx, audit.Record{Action: audit.Operation, Operation: "password-change", Outcome: audit.MinorFailure,
+			OutcomeDesc: "wrong current password", User: agent, Client: audit.Agent{Address: addr}})
+		return ErrCurrentPassword
+	}
+	if err := SetPassword(ctx, s.id, sess.User.ID, next, s.now()); err != nil {
+		return err
+	}
+	s.audit(ctx, audit.Record{Action: audit.Operation, Operation: "password-change", Outcome: audit.Success,
+		User: agent, Client: audit.Agent{Address: addr}})
+	return nil
+}
