@@ -719,3 +719,61 @@ func TestAccountPage(t *testing.T) {
 		t.Errorf("after enrolment a sign-in must ask for the code: %v, done %v", err, sess != nil && sess.MFADone())
 	}
 }
+
+var secretRE = regexpMust(`id="new-secret" type="text" readonly value="([A-Za-z0-9_-]+)"`)
+
+// TestAdminClientsPage: an administrator (with their second factor) lists
+// and registers apps; the new app's secret is shown once and works; other
+// users are refused.
+func TestAdminClientsPage(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "b-only", RedirectURIs: []string{appRedirect}, Orgs: []string{"org-b"}})
+	h.client(oauth.ClientSpec{ID: "a-app", RedirectURIs: []string{appRedirect}, Orgs: []string{"org-a"}})
+	if _, err := oauth.CreateUser(context.Background(), h.db, oauth.UserSpec{Username: "root", Password: "admin password",
+		Kind: "practitioner", FHIRUser: "Practitioner/dr", Memberships: []store.Membership{{Org: "org-a", Role: "admin"}}}, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// A physician is refused.
+	doc := h.browser()
+	h.do(doc, "POST", h.base+"/auth/signin", url.Values{"username": {"doc"}, "password": {"correct horse"}})
+	if resp, _ := h.do(doc, "GET", h.base+"/auth/admin/clients", nil); resp.StatusCode != 403 {
+		t.Errorf("a physician on the apps page: %d", resp.StatusCode)
+	}
+	// The administrator signs in with their second factor.
+	b := h.browser()
+	_, page := h.do(b, "POST", h.base+"/auth/signin", url.Values{"username": {"root"}, "password": {"admin password"}})
+	m := setupKeyRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no enrolment:\n%s", page)
+	}
+	f := hidden(page)
+	f.Set("code", totpNow(t, m[1], h.clock.Now()))
+	h.do(b, "POST", h.base+"/auth/totp", f)
+	resp, page := h.do(b, "GET", h.base+"/auth/admin/clients", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, `<th scope="row">a-app</th>`) || strings.Contains(page, "b-only") {
+		t.Fatalf("apps page: %d (org-a's apps only)\n%s", resp.StatusCode, page)
+	}
+	for _, label := range []string{`<label for="id">Client ID</label>`, `<label for="redirect_uris">Redirect URIs (one per line)</label>`, `>Register app</button>`} {
+		if !strings.Contains(page, label) {
+			t.Errorf("the form lacks %s", label)
+		}
+	}
+	csrf := hidden(page).Get("csrf")
+	resp, page = h.do(b, "POST", h.base+"/auth/admin/clients", url.Values{"csrf": {csrf}, "id": {"viewer"}, "name": {"Chart Viewer"},
+		"redirect_uris": {"https://viewer.example.org/cb\r\nhttp://localhost:3000/cb\r\n"}, "confidential": {"yes"}})
+	sm := secretRE.FindStringSubmatch(page)
+	if resp.StatusCode != 200 || sm == nil || !strings.Contains(page, `<th scope="row">viewer</th>`) {
+		t.Fatalf("registering: %d\n%s", resp.StatusCode, page)
+	}
+	c, err := h.db.Client(context.Background(), "viewer")
+	if err != nil || len(c.RedirectURIs) != 2 || len(c.Orgs) != 1 || c.Orgs[0] != "org-a" || strings.Contains(c.SecretHash, sm[1]) {
+		t.Fatalf("stored client %+v %v", c, err)
+	}
+	if status, _ := h.post("/auth/introspect", url.Values{"token": {"x"}}, "viewer", sm[1]); status != 200 {
+		t.Errorf("the shown secret does not authenticate the client: %d", status)
+	}
+	if resp, page := h.do(b, "POST", h.base+"/auth/admin/clients", url.Values{"csrf": {csrf}, "id": {"evil"},
+		"redirect_uris": {"http://evil.example.org/cb"}}); resp.StatusCode != 400 || !strings.Contains(page, "cannot be registered") {
+		t.Errorf("an http redirect URI off loopback: %d", resp.StatusCode)
+	}
+}

@@ -33,6 +33,10 @@ type page struct {
 	SignedIn    bool
 	// MFAEnrolled says the account page's user has a second factor.
 	MFAEnrolled bool
+	// Clients are the apps on the administration page; Secret a new
+	// client's secret, shown once.
+	Clients []clientRow
+	Secret  string
 }
 
 type scopeItem struct {

@@ -45,6 +45,8 @@ func (w *Web) routes() *http.ServeMux {
 	mux.Handle("GET /auth/account", http.HandlerFunc(w.accountPage))
 	mux.Handle("POST /auth/password", w.cop.Handler(http.HandlerFunc(w.password)))
 	mux.Handle("POST /auth/mfa", w.cop.Handler(http.HandlerFunc(w.mfaStart)))
+	mux.Handle("GET /auth/admin/clients", http.HandlerFunc(w.clientsPage))
+	mux.Handle("POST /auth/admin/clients", w.cop.Handler(http.HandlerFunc(w.registerClient)))
 	mux.Handle("GET /auth/style.css", http.HandlerFunc(w.stylesheet))
 	mux.Handle("GET /auth/smart-style.json", cors(http.HandlerFunc(w.smartStyle)))
 

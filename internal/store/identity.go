@@ -48,6 +48,8 @@ type Identity interface {
 	CreateClient(ctx context.Context, c Client) error
 	// Client returns a client by id.
 	Client(ctx context.Context, id string) (*Client, error)
+	// Clients returns every client, by id.
+	Clients(ctx context.Context) ([]Client, error)
 
 	// CreateSession stores a browser session of the sign-in pages.
 	CreateSession(ctx context.Context, s Session) error

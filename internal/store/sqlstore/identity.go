@@ -257,30 +257,59 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// Client implements store.Identity.
-func (db *DB) Client(ctx context.Context, id string) (*store.Client, error) {
+const selectClient = `SELECT id, name, secret_hash, scopes, redirect_uris, launch_uri, jwks_url, jwks, orgs, created_at
+	FROM oauth_clients `
+
+func scanClient(sc scanner) (*store.Client, error) {
 	var (
 		c          store.Client
 		uris, orgs string
 		created    int64
 	)
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT id, name, secret_hash, scopes, redirect_uris, launch_uri, jwks_url,
-		jwks, orgs, created_at FROM oauth_clients WHERE id = ?`), id).Scan(&c.ID, &c.Name, &c.SecretHash, &c.Scopes, &uris,
-		&c.LaunchURI, &c.JWKSURL, &c.JWKS, &orgs, &created)
+	if err := sc.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Scopes, &uris, &c.LaunchURI, &c.JWKSURL, &c.JWKS, &orgs, &created); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(uris), &c.RedirectURIs); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(orgs), &c.Orgs); err != nil {
+		return nil, err
+	}
+	c.CreatedAt = fromInstant(created)
+	return &c, nil
+}
+
+// Client implements store.Identity.
+func (db *DB) Client(ctx context.Context, id string) (*store.Client, error) {
+	c, err := scanClient(db.read.QueryRowContext(ctx, db.q(selectClient+`WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("the client")
 	}
 	if err != nil {
 		return nil, outcome.Wrap(err, "cannot read a client")
 	}
-	if err := json.Unmarshal([]byte(uris), &c.RedirectURIs); err != nil {
-		return nil, outcome.Wrap(err, "cannot read a client")
+	return c, nil
+}
+
+// Clients implements store.Identity.
+func (db *DB) Clients(ctx context.Context) ([]store.Client, error) {
+	rows, err := db.read.QueryContext(ctx, selectClient+`ORDER BY id`)
+	if err != nil {
+		return nil, outcome.Wrap(err, "cannot list the clients")
 	}
-	if err := json.Unmarshal([]byte(orgs), &c.Orgs); err != nil {
-		return nil, outcome.Wrap(err, "cannot read a client")
+	defer rows.Close()
+	var out []store.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, outcome.Wrap(err, "cannot list the clients")
+		}
+		out = append(out, *c)
 	}
-	c.CreatedAt = fromInstant(created)
-	return &c, nil
+	if err := rows.Err(); err != nil {
+		return nil, outcome.Wrap(err, "cannot list the clients")
+	}
+	return out, nil
 }
 
 // --- sessions ---

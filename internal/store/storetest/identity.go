@@ -150,6 +150,12 @@ func testClients(t *testing.T, id store.Identity) {
 	}
 	_, err = id.Client(ctx, "other")
 	wantKind(t, "unknown client", err, outcome.NotFound)
+	must(t, "CreateClient", id.CreateClient(ctx, store.Client{ID: "a-first", SecretHash: "h", Scopes: "system/*.rs"}))
+	all, err := id.Clients(ctx)
+	must(t, "Clients", err)
+	if len(all) != 2 || all[0].ID != "a-first" || all[1].ID != "app" || !slices.Equal(all[1].RedirectURIs, c.RedirectURIs) || all[0].SecretHash != "h" {
+		t.Errorf("Clients: %+v", all)
+	}
 }
 
 func testSessions(t *testing.T, id store.Identity) {
