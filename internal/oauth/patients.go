@@ -16,8 +16,13 @@ type PatientChoice struct {
 	Name string
 }
 
-// maxChoices bounds the picker.
-const maxChoices = 200
+// maxChoices bounds the picker; maxScanned bounds the versions read to
+// fill it (the most recently written first), so a large deployment's
+// picker stays fast until search replaces this walk.
+const (
+	maxChoices = 200
+	maxScanned = 20 * store.MaxHistoryCount
+)
 
 // userOrgs returns the organizations a user belongs to.
 func userOrgs(u *store.User) []string {
@@ -45,7 +50,7 @@ func (s *Server) PatientChoices(ctx context.Context, u *store.User) ([]PatientCh
 	seen := map[string]bool{}
 	err := s.opts.Store.View(ctx, func(tx store.ReadTx) error {
 		q := store.HistoryQuery{Type: "Patient", Count: store.MaxHistoryCount}
-		for len(out) < maxChoices {
+		for scanned := 0; len(out) < maxChoices && scanned < maxScanned; scanned += store.MaxHistoryCount {
 			page, err := tx.History(ctx, q)
 			if err != nil {
 				return err
