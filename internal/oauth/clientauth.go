@@ -82,7 +82,7 @@ func (s *Server) authenticateClient(ctx context.Context, cc ClientCredentials) (
 		if c != nil && c.SecretHash != "" {
 			hash = c.SecretHash
 		}
-		if !checkPassword(hash, secret) || c == nil || c.SecretHash == "" {
+		if !s.checkPassword(ctx, hash, secret) || c == nil || c.SecretHash == "" {
 			return nil, "", badClient("client authentication failed")
 		}
 		return c, method, nil

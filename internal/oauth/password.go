@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -93,4 +94,18 @@ func parseHash(hash string) (argonParams, []byte, []byte, error) {
 		return p, nil, nil, errHash
 	}
 	return p, salt, key, nil
+}
+
+// checkPassword is checkPassword with the server's bound on concurrent
+// hashes: each argon2id check takes 19 MiB, so a flood of sign-ins or
+// client authentications waits here instead of exhausting memory. A
+// request whose context ends while waiting fails the check.
+func (s *Server) checkPassword(ctx context.Context, hash, password string) bool {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	defer func() { <-s.hashing }()
+	return checkPassword(hash, password)
 }

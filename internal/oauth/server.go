@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
@@ -71,6 +72,8 @@ type Server struct {
 	log   *slog.Logger
 	dummy string // a hash to check passwords of unknown users against
 	keys  *keyring
+	// hashing bounds concurrent password checks (password.go).
+	hashing chan struct{}
 	// verified caches verified access tokens (tokencache.go).
 	verified verifiedCache
 	issuer   string
@@ -117,7 +120,7 @@ func New(opts Options) (*Server, error) {
 	}
 	base := strings.TrimSuffix(opts.BaseURL, "/")
 	s := &Server{opts: opts, id: opts.Identity, seal: seal, now: now, log: log, dummy: dummy,
-		issuer: base, fhir: base + "/fhir"}
+		issuer: base, fhir: base + "/fhir", hashing: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	s.keys = &keyring{s: s}
 	return s, nil
 }

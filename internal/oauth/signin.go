@@ -67,15 +67,15 @@ func (s *Server) SignIn(ctx context.Context, username, password, addr string) (*
 		return nil, err
 	}
 	if u == nil {
-		checkPassword(s.dummy, password)
+		s.checkPassword(ctx, s.dummy, password)
 		return fail(nil, "unknown username")
 	}
 	now := s.now()
 	if u.Disabled || now.Before(u.LockedUntil) {
-		checkPassword(s.dummy, password)
+		s.checkPassword(ctx, s.dummy, password)
 		return fail(u, "account locked or disabled")
 	}
-	if !checkPassword(u.PasswordHash, password) {
+	if !s.checkPassword(ctx, u.PasswordHash, password) {
 		until, err := s.id.SignInFailed(ctx, u.ID, now, s.opts.MaxFailures, s.opts.LockFor)
 		if err != nil {
 			return nil, err
@@ -260,7 +260,7 @@ func (s *Server) ChangeOwnPassword(ctx context.Context, sess *Session, current, 
 		return ErrNoSession
 	}
 	agent := audit.Agent{ID: sess.User.ID, Reference: sess.User.FHIRUser}
-	if !checkPassword(sess.User.PasswordHash, current) {
+	if !s.checkPassword(ctx, sess.User.PasswordHash, current) {
 		if _, err := s.id.SignInFailed(ctx, sess.User.ID, s.now(), s.opts.MaxFailures, s.opts.LockFor); err != nil {
 			return err
 		}
