@@ -18,7 +18,8 @@ func userCommand() command {
 		name:    "user",
 		summary: "create accounts and reset passwords (user create|passwd)",
 		usage: `user create --username U --password-file F --role ROLE [--org ORG-ID] [--practitioner ID | --patient ID]
-       continuum user passwd --username U --password-file F`,
+       continuum user passwd --username U --password-file F
+       continuum user disable|enable --username U`,
 		help: `user create adds an account. A practitioner user (the default) holds ROLE — physician,
 nurse, therapist, front-desk or admin — at the organization --org (default: the
 deployment's default organization); without --practitioner a new Practitioner resource
@@ -28,6 +29,9 @@ Administrators must set up a second factor (an authenticator app) at first sign-
 
 user passwd sets a new password (an administrator's reset) and lifts a lockout.
 
+user disable stops an account at once: its sessions end and every app it authorized loses
+access (tokens and refresh tokens are revoked). user enable allows it to sign in again.
+
 The password is read from the file F ("-" reads standard input), never from the
 command line. Works whether the server runs or not.`,
 		run: runUser,
@@ -35,9 +39,12 @@ command line. Works whether the server runs or not.`,
 }
 
 func runUser(ctx context.Context, c command, e *env, args []string) int {
-	rest, code, ok := subcommand(c, e, args, "create", "passwd")
+	rest, code, ok := subcommand(c, e, args, "create", "passwd", "disable", "enable")
 	if !ok {
 		return code
+	}
+	if args[0] == "disable" || args[0] == "enable" {
+		return runUserDisable(ctx, c, e, rest, args[0] == "disable")
 	}
 	cfg := config.Default()
 	fs := c.flags()
@@ -171,5 +178,40 @@ func userPasswd(ctx context.Context, c command, e *env, cfg config.Config, usern
 		return fail(e, c, err)
 	}
 	fmt.Fprintf(e.stdout, "password of %s set; any lockout is lifted\n", username)
+	return exitOK
+}
+
+func runUserDisable(ctx context.Context, c command, e *env, args []string, disable bool) int {
+	cfg := config.Default()
+	fs := c.flags()
+	cfg.StorageFlags(fs)
+	username := fs.String("username", "", "the account's `USERNAME`")
+	if code, ok := c.parseFlags(e, fs, &cfg, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 || *username == "" {
+		return c.usageError(e, "--username is required, and nothing else")
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	st, err := initStore(ctx, cfg)
+	if err != nil {
+		return fail(e, c, err)
+	}
+	defer st.Close()
+	u, err := st.UserByUsername(ctx, *username)
+	if oe := outcome.As(err); oe != nil && oe.Kind == outcome.NotFound {
+		return fail(e, c, fmt.Errorf("no user is called %q", *username))
+	} else if err != nil {
+		return fail(e, c, err)
+	}
+	if err := st.SetDisabled(ctx, u.ID, disable, time.Now()); err != nil {
+		return fail(e, c, err)
+	}
+	if disable {
+		fmt.Fprintf(e.stdout, "%s is disabled: sessions ended, apps' access revoked\n", *username)
+	} else {
+		fmt.Fprintf(e.stdout, "%s is enabled\n", *username)
+	}
 	return exitOK
 }

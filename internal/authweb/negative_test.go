@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -424,5 +425,34 @@ func TestTokenHeaders(t *testing.T) {
 		if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" || resp.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("%d: headers %v", resp.StatusCode, resp.Header)
 		}
+	}
+}
+
+// TestDisabledUser: disabling an account revokes its apps' tokens at once
+// and refuses its sign-in like any failed one.
+func TestDisabledUser(t *testing.T) {
+	h := newHarness(t)
+	h.client(oauth.ClientSpec{ID: "app", RedirectURIs: []string{appRedirect}})
+	code, v := h.codeFor(h.appConfig("app", "user/*.rs", "offline_access"))
+	_, tok := h.post("/auth/token", exchangeForm(code, v, appRedirect), "", "")
+	at := tok["access_token"].(string)
+	if s, _ := h.whoami(at); s != 200 {
+		t.Fatalf("before: %d", s)
+	}
+	u, err := h.db.UserByUsername(context.Background(), "doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.SetDisabled(context.Background(), u.ID, true, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := h.whoami(at); s != 401 {
+		t.Errorf("a disabled user's access token: %d", s)
+	}
+	if status, body := h.post("/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}, "client_id": {"app"}}, "", ""); status != 400 {
+		t.Errorf("a disabled user's refresh: %d %v", status, body)
+	}
+	if _, err := h.o.SignIn(context.Background(), "doc", "correct horse", ""); !errors.Is(err, oauth.ErrSignIn) {
+		t.Errorf("a disabled user's sign-in: %v", err)
 	}
 }

@@ -41,6 +41,10 @@ type Identity interface {
 	// account is locked until at+lockFor and the count starts again. It
 	// returns the lock's end (zero when not locked).
 	SignInFailed(ctx context.Context, userID string, at time.Time, limit int, lockFor time.Duration) (time.Time, error)
+	// SetDisabled disables or enables an account. Disabling also ends the
+	// user's sessions and revokes every grant the user gave, in the same
+	// transaction, so nothing issued before keeps working.
+	SetDisabled(ctx context.Context, userID string, disabled bool, at time.Time) error
 	// SignInSucceeded clears the failure count.
 	SignInSucceeded(ctx context.Context, userID string) error
 

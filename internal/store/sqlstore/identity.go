@@ -225,6 +225,24 @@ func (db *DB) SignInFailed(ctx context.Context, userID string, at time.Time, lim
 	return until, err
 }
 
+// SetDisabled implements store.Identity.
+func (db *DB) SetDisabled(ctx context.Context, userID string, disabled bool, at time.Time) error {
+	return db.identityTx(ctx, "change the account", func(tx *sql.Tx) error {
+		n, err := db.exec(ctx, tx, `UPDATE users SET disabled = ? WHERE id = ?`, flag(disabled), userID)
+		if err == nil && n == 0 {
+			return notFound("the user")
+		}
+		if err != nil || !disabled {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, `DELETE FROM auth_sessions WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		_, err = db.exec(ctx, tx, `UPDATE oauth_grants SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0`, micros(at), userID)
+		return err
+	})
+}
+
 // SignInSucceeded implements store.Identity.
 func (db *DB) SignInSucceeded(ctx context.Context, userID string) error {
 	return db.updateUser(ctx, "record a sign-in", `UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?`, userID)

@@ -24,6 +24,7 @@ func RunIdentity(t *testing.T, open OpenIdentity) {
 		{"Users", testUsers},
 		{"Lockout", testLockout},
 		{"TOTPStepOnce", testTOTPStepOnce},
+		{"Disable", testDisable},
 		{"ConcurrentFailuresAllCount", testConcurrentSignInFailures},
 		{"Clients", testClients},
 		{"Sessions", testSessions},
@@ -325,4 +326,35 @@ func testTOTPStepOnce(t *testing.T, id store.Identity) {
 	if ok != 1 {
 		t.Errorf("%d of 6 concurrent uses of one code succeeded, want 1", ok)
 	}
+}
+
+func testDisable(t *testing.T, id store.Identity) {
+	ctx := context.Background()
+	must(t, "CreateUser", id.CreateUser(ctx, store.User{ID: "u1", Username: "a", PasswordHash: "h", Kind: "patient"}))
+	must(t, "CreateUser", id.CreateUser(ctx, store.User{ID: "u2", Username: "b", PasswordHash: "h", Kind: "patient"}))
+	for _, u := range []string{"u1", "u2"} {
+		must(t, "CreateSession", id.CreateSession(ctx, store.Session{IDHash: "s-" + u, UserID: u, CreatedAt: t0, LastSeen: t0, ExpiresAt: t0.Add(time.Hour)}))
+		must(t, "CreateGrant", id.CreateGrant(ctx, store.Grant{ID: "g-" + u, ClientID: "app", UserID: u, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	}
+	must(t, "SetDisabled", id.SetDisabled(ctx, "u1", true, t0.Add(time.Minute)))
+	u, _ := id.User(ctx, "u1")
+	if !u.Disabled {
+		t.Error("not disabled")
+	}
+	_, err := id.Session(ctx, "s-u1")
+	wantKind(t, "the disabled user's session", err, outcome.NotFound)
+	if g, _ := id.Grant(ctx, "g-u1"); g == nil || !g.RevokedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("the disabled user's grant: %+v", g)
+	}
+	if _, err := id.Session(ctx, "s-u2"); err != nil {
+		t.Errorf("another user's session ended: %v", err)
+	}
+	if g, _ := id.Grant(ctx, "g-u2"); g == nil || !g.RevokedAt.IsZero() {
+		t.Errorf("another user's grant revoked: %+v", g)
+	}
+	must(t, "SetDisabled false", id.SetDisabled(ctx, "u1", false, t0))
+	if u, _ := id.User(ctx, "u1"); u.Disabled {
+		t.Error("still disabled")
+	}
+	wantKind(t, "unknown user", id.SetDisabled(ctx, "nobody", true, t0), outcome.NotFound)
 }
