@@ -57,6 +57,16 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, e
 	}
 	c, method, err := s.authenticateClient(ctx, req.Client)
 	if err != nil {
+		if e, ok := err.(*Error); ok {
+			// Failed client authentication is what credential stuffing
+			// against the token endpoint looks like: audit it.
+			claimed := req.Client.ClientID
+			if req.Client.Basic {
+				claimed = req.Client.BasicID
+			}
+			s.audit(ctx, audit.Record{Action: audit.Operation, Operation: "token", Outcome: audit.MinorFailure,
+				OutcomeDesc: req.GrantType + ": " + e.Code, Client: audit.Agent{ID: claimed, Address: req.Addr}})
+		}
 		return nil, err
 	}
 	var resp *TokenResponse
