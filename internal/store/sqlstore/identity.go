@@ -79,13 +79,6 @@ func fromInstant(us int64) time.Time {
 	return fromMicros(us)
 }
 
-func flag(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func notFound(what string) error { return outcome.Errorf(outcome.NotFound, "%s is not known", what) }
 
 // --- users ---
@@ -98,7 +91,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	return db.identityTx(ctx, "create the user", func(tx *sql.Tx) error {
 		_, err := db.exec(ctx, tx, `INSERT INTO users (id, username, password_hash, kind, fhir_user, failures, locked_until,
 			totp_seed, totp_step, mfa_enrolled, disabled, created_at, password_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?)`,
-			u.ID, u.Username, u.PasswordHash, u.Kind, u.FHIRUser, u.TOTPSeed, flag(u.MFAEnrolled), flag(u.Disabled),
+			u.ID, u.Username, u.PasswordHash, u.Kind, u.FHIRUser, u.TOTPSeed, boolInt(u.MFAEnrolled), boolInt(u.Disabled),
 			instant(u.CreatedAt), instant(u.PasswordAt))
 		if uniqueViolation(err) {
 			return outcome.Errorf(outcome.Conflict, "the username %q is taken", u.Username)
@@ -189,7 +182,7 @@ func (db *DB) SetPassword(ctx context.Context, userID, hash string, at time.Time
 // SetTOTP implements store.Identity.
 func (db *DB) SetTOTP(ctx context.Context, userID string, sealedSeed []byte, enrolled bool) error {
 	return db.updateUser(ctx, "set the second factor", `UPDATE users SET totp_seed = ?, mfa_enrolled = ? WHERE id = ?`,
-		sealedSeed, flag(enrolled), userID)
+		sealedSeed, boolInt(enrolled), userID)
 }
 
 // UseTOTPStep implements store.Identity.
@@ -228,7 +221,7 @@ func (db *DB) SignInFailed(ctx context.Context, userID string, at time.Time, lim
 // SetDisabled implements store.Identity.
 func (db *DB) SetDisabled(ctx context.Context, userID string, disabled bool, at time.Time) error {
 	return db.identityTx(ctx, "change the account", func(tx *sql.Tx) error {
-		n, err := db.exec(ctx, tx, `UPDATE users SET disabled = ? WHERE id = ?`, flag(disabled), userID)
+		n, err := db.exec(ctx, tx, `UPDATE users SET disabled = ? WHERE id = ?`, boolInt(disabled), userID)
 		if err == nil && n == 0 {
 			return notFound("the user")
 		}
@@ -343,7 +336,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 			return err
 		}
 		_, err := db.exec(ctx, tx, `INSERT INTO auth_sessions (id_hash, user_id, created_at, last_seen, expires_at, mfa)
-			VALUES (?, ?, ?, ?, ?, ?)`, s.IDHash, s.UserID, instant(s.CreatedAt), instant(s.LastSeen), instant(s.ExpiresAt), flag(s.MFA))
+			VALUES (?, ?, ?, ?, ?, ?)`, s.IDHash, s.UserID, instant(s.CreatedAt), instant(s.LastSeen), instant(s.ExpiresAt), boolInt(s.MFA))
 		return err
 	})
 }
