@@ -82,15 +82,17 @@ func organization(id, name string) []byte {
 	return fmt.Appendf(nil, `{"resourceType":"Organization","id":%q,"active":true,"name":%q}`, id, name)
 }
 
-// loadSecretKey reads --secret-key-file; without it, a SQLite deployment
-// uses <data>/secret.key, generated (0600) on first start. PostgreSQL
-// deployments run several nodes that must share the key, so there it must
-// be given.
+// loadSecretKey reads --secret-key-file; without it the deployment uses
+// <data>/secret.key, generated (0600) on first start, so that `serve` starts
+// with one command on SQLite and on PostgreSQL alike. Several nodes sharing
+// one PostgreSQL database must share the key, so with --database-url the
+// generated key comes with a warning to pass the same --secret-key-file to
+// every node (a node with another key cannot open the signing keys).
 func loadSecretKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
 	name := cfg.SecretKeyFile
 	if name == "" {
-		if cfg.DatabaseURL != "" {
-			return nil, errors.New("--secret-key-file is required with --database-url: every node must use the same key (generate one with: head -c 32 /dev/urandom | base64 > secret.key)")
+		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the data directory: %w", err)
 		}
 		name = filepath.Join(cfg.Data, secretKeyFile)
 		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
@@ -100,6 +102,9 @@ func loadSecretKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
 				return nil, fmt.Errorf("creating the secret key: %w", err)
 			}
 			log.Info("generated the secret key that seals signing keys and second-factor seeds; back it up with the data", "file", name)
+		}
+		if cfg.DatabaseURL != "" {
+			log.Warn("no --secret-key-file: using the data directory's key; every node serving this database must use the same key file", "file", name)
 		}
 	}
 	b, err := os.ReadFile(name)
