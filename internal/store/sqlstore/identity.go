@@ -18,7 +18,7 @@ import (
 
 var _ store.Identity = (*DB)(nil)
 
-// The identity tables (migration 0002) are written outside the resource
+// The identity tables (migration 0003) are written outside the resource
 // writer: each method is its own short transaction on the write pool, so
 // sign-ins and token requests neither take the store clock nor wait for a
 // group of resource writes to fill. On SQLite they still queue for the one
