@@ -32,6 +32,7 @@ var layers = map[string]int{
 	"internal/search":   1,
 	"internal/index":    1,
 	"internal/auth":     1,
+	"internal/synth":    1, // pure generation of synthetic populations
 	// L2 storage
 	"internal/store": 2,
 	// L3 services
