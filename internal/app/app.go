@@ -38,6 +38,8 @@ func commands() []command {
 		userCommand(),
 		clientCommand(),
 		launchCommand(),
+		importCommand(),
+		synthCommand(),
 		versionCommand(),
 		helpCommand(),
 	}

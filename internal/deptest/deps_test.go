@@ -41,6 +41,7 @@ var layers = map[string]int{
 	"internal/jobs":        3,
 	// L4 features
 	"internal/operation":     4,
+	"internal/bulkimport":    4, // continuum import and the demo data
 	"internal/bulkexport":    4,
 	"internal/subscriptions": 4,
 	"internal/hl7feed":       4,

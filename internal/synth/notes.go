@@ -74,7 +74,7 @@ func (g *gen) note(v *visit) {
 		p.name.given, describe(age, p.gender), v.reason, sentence(probs), sentence(meds), allergy)
 	if v.class == classIMP {
 		line("")
-		line("Hospital course: admitted through the emergency department with %s. %s. Recovered without complication.",
+		line("Hospital course: admitted with %s. %s. Recovered without complication.",
 			lower(v.e.adm.code.display), capitalize(sentence(v.procs))+" was performed")
 	}
 	if len(v.vitals) > 0 {

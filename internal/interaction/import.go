@@ -1,0 +1,177 @@
+package interaction
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/outcome"
+	"github.com/continuum-ehr/continuum/internal/store"
+)
+
+// ImportRequest is a bulk load of resources that carry their ids, as in
+// Bulk Data NDJSON files (https://hl7.org/fhir/uv/bulkdata/STU2/export.html#file-format):
+// each is an update (PUT [type]/[id], create-on-update), several per store
+// transaction.
+type ImportRequest struct {
+	Org       string   // the organization the writes are made for, and that owns new resources
+	Resources [][]byte // JSON resources, each with resourceType and, unless IDs gives one, id
+	// IDs, when not nil, has one entry per resource: the id to give a
+	// resource that has none (an importer derives it from the content, so
+	// that loading the same file again finds the same resources).
+	IDs []string
+}
+
+// ImportStatus is what Import did with one resource.
+type ImportStatus uint8
+
+// Statuses of ImportResult.
+const (
+	ImportFailed    ImportStatus = iota // Err says why; nothing was written for it
+	ImportCreated                       // version 1 written
+	ImportUpdated                       // a new version written
+	ImportUnchanged                     // the current version has the same content: nothing written
+)
+
+// ImportResult is the outcome of one resource of an ImportRequest, in
+// request order.
+type ImportResult struct {
+	Status  ImportStatus
+	Type    string
+	ID      string
+	Version *store.Version // the version written, or the current one when unchanged
+	Err     *outcome.Error
+}
+
+// Import validates each resource and writes the valid ones in one store
+// transaction, each as an update with its own id (tenancy as for Update: a
+// resource of another organization fails with Private, and the others are
+// written). A resource whose current version has the same content, apart
+// from meta.versionId and meta.lastUpdated, is left as it is, so that
+// loading the same data again adds no versions.
+//
+// A resource that fails validation or tenancy fails alone. An error of the
+// store fails the whole request and nothing is written; the caller may then
+// retry resources one per request to find the one at fault.
+func (s *Service) Import(ctx context.Context, req ImportRequest) ([]ImportResult, error) {
+	out := make([]ImportResult, len(req.Resources))
+	parsed := make([]*fhir.Value, len(req.Resources))
+	for i, body := range req.Resources {
+		v, issues := s.v.Parse(body)
+		if outcome.HasErrors(issues) {
+			out[i].Err = &outcome.Error{Kind: outcome.Invalid, Issues: issues}
+			continue
+		}
+		typ, id := v.ResourceType(), v.Str("id")
+		if id == "" && i < len(req.IDs) && req.IDs[i] != "" {
+			id = req.IDs[i]
+			setID(&v, id)
+		}
+		out[i].Type, out[i].ID = typ, id
+		if err := s.checkType(typ); err != nil {
+			out[i].Err = outcome.As(err)
+			continue
+		}
+		if id == "" {
+			out[i].Err = outcome.As(outcome.New(outcome.Invalid, "required", "an imported resource needs an id", typ+".id"))
+			continue
+		}
+		if err := checkID(id); err != nil {
+			out[i].Err = outcome.As(err)
+			continue
+		}
+		parsed[i] = &v
+	}
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		for i, res := range parsed {
+			if res == nil {
+				continue
+			}
+			r := &out[i]
+			cur, err := tx.Read(ctx, r.Type, r.ID)
+			if err == nil && !private(cur, r.Type, req.Org) && sameContent(res, cur.Body) {
+				r.Status, r.Version = ImportUnchanged, cur
+				continue
+			}
+			v, created, err := updateTx(ctx, tx, r.Type, r.ID, res, req.Org, "")
+			switch kindOf(err) {
+			case outcome.Internal:
+				if err != nil {
+					return err
+				}
+			case outcome.Private:
+				// Decided before anything was written for it.
+				r.Err = outcome.As(err)
+				continue
+			default:
+				return err
+			}
+			r.Version, r.Status = v, ImportUpdated
+			if created {
+				r.Status = ImportCreated
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Err != nil {
+			out[i].Status = ImportFailed
+		}
+	}
+	return out, nil
+}
+
+// sameContent reports whether res and the stored body hold the same
+// resource apart from the meta elements the store sets.
+func sameContent(res *fhir.Value, stored []byte) bool {
+	cur, err := fhir.Parse(stored)
+	if err != nil {
+		return false
+	}
+	a, b := withoutStoreMeta(*res).Marshal(), withoutStoreMeta(cur).Marshal()
+	return bytes.Equal(a, b)
+}
+
+// withoutStoreMeta returns a shallow copy of v without meta.versionId and
+// meta.lastUpdated (and without meta when nothing else is left in it).
+func withoutStoreMeta(v fhir.Value) fhir.Value {
+	members := make([]fhir.Member, 0, len(v.Members))
+	for _, m := range v.Members {
+		if m.Name != "meta" {
+			members = append(members, m)
+			continue
+		}
+		var kept []fhir.Member
+		for _, mm := range m.Value.Members {
+			if mm.Name != "versionId" && mm.Name != "lastUpdated" {
+				kept = append(kept, mm)
+			}
+		}
+		if len(kept) > 0 {
+			meta := m.Value
+			meta.Members = kept
+			members = append(members, fhir.Member{Name: "meta", Value: meta})
+		}
+	}
+	v.Members = members
+	return v
+}
+
+// String names the status for summaries.
+func (s ImportStatus) String() string {
+	switch s {
+	case ImportFailed:
+		return "failed"
+	case ImportCreated:
+		return "created"
+	case ImportUpdated:
+		return "updated"
+	case ImportUnchanged:
+		return "unchanged"
+	}
+	return fmt.Sprintf("status(%d)", uint8(s))
+}
