@@ -17,7 +17,9 @@ import (
 type Options struct {
 	Service *interaction.Service // required
 	Org     string               // the organization that owns the imported clinical data; required
-	// Workers validate and write chunks in parallel; 0 means GOMAXPROCS.
+	// Workers validate and write chunks in parallel; 0 means twice
+	// GOMAXPROCS, so that validation goes on while chunks wait for the
+	// store's single writer.
 	Workers int
 	// ChunkSize is the number of NDJSON resources per store transaction;
 	// 0 means DefaultChunkSize.
@@ -86,7 +88,7 @@ type Importer struct {
 // New returns an Importer.
 func New(opts Options) *Importer {
 	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+		opts.Workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize

@@ -169,7 +169,7 @@ func TestBadLines(t *testing.T) {
 			`{"resourceType":"Patient","id":"p-2",`, // truncated
 			``,
 			`{"resourceType":"Observation","id":"o-1","status":"final"}`, // code and more are required
-			`{"resourceType":"Patient","name":[{"family":"NoId"}]}`,       // gets an id from its content
+			`{"resourceType":"Patient","name":[{"family":"NoId"}]}`,      // gets an id from its content
 			`{"resourceType":"Nonsense","id":"x"}`,
 			`{"resourceType":"Patient","id":"p-3","name":[{"family":"Good"}]}`,
 		}
@@ -275,4 +275,32 @@ func mapsEqual(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkImportNDJSON measures NDJSON import of a synthetic population on
+// SQLite, in resources/s.
+func BenchmarkImportNDJSON(b *testing.B) {
+	dir := b.TempDir()
+	sink, err := synth.NewDirSink(filepath.Join(dir, "in"), synth.FormatNDJSON)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := synth.Generate(context.Background(), synth.Options{Patients: 10, Seed: 1}, sink); err != nil {
+		b.Fatal(err)
+	}
+	sink.Close()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		st := sqltest.Backends()[0].Open(b)
+		svc := interaction.New(interaction.Options{Store: st, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})
+		im := New(Options{Service: svc, Org: "o"})
+		b.StartTimer()
+		sum, err := im.ImportPaths(auth.NewContext(context.Background(), auth.NewSystem()), []string{filepath.Join(dir, "in")})
+		if err != nil || sum.Failed > 0 {
+			b.Fatal(err, sum)
+		}
+		n += sum.Resources()
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "resources/s")
 }

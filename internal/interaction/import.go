@@ -90,21 +90,37 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) ([]ImportResult
 			}
 			r := &out[i]
 			cur, err := tx.Read(ctx, r.Type, r.ID)
-			if err == nil && !private(cur, r.Type, req.Org) && sameContent(res, cur.Body) {
-				r.Status, r.Version = ImportUnchanged, cur
-				continue
-			}
-			v, created, err := updateTx(ctx, tx, r.Type, r.ID, res, req.Org, "")
+			var v *store.Version
+			created := false
 			switch kindOf(err) {
 			case outcome.Internal:
 				if err != nil {
 					return err
 				}
-			case outcome.Private:
-				// Decided before anything was written for it.
-				r.Err = outcome.As(err)
-				continue
+				if private(cur, r.Type, req.Org) {
+					r.Err = outcome.As(privateErr(r.Type, r.ID))
+					continue
+				}
+				if sameContent(res, cur.Body) {
+					r.Status, r.Version = ImportUnchanged, cur
+					continue
+				}
+				v, err = tx.Put(ctx, store.Write{Resource: res, Org: owner(r.Type, req.Org)})
+			case outcome.NotFound:
+				// The common case of a first load: one read, one write.
+				created = true
+				v, err = tx.Put(ctx, store.Write{Resource: res, Org: owner(r.Type, req.Org)})
 			default:
+				// Deleted: update decides whether the tombstone's owner
+				// may revive it.
+				v, created, err = updateTx(ctx, tx, r.Type, r.ID, res, req.Org, "")
+				if kindOf(err) == outcome.Private {
+					// Decided before anything was written for it.
+					r.Err = outcome.As(err)
+					continue
+				}
+			}
+			if err != nil {
 				return err
 			}
 			r.Version, r.Status = v, ImportUpdated
