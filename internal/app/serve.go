@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/authweb"
@@ -114,11 +115,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("continuum listening", "url", cfg.BaseURL, "fhir", cfg.BaseURL+"/fhir", "addr", ln.Addr().String(),
 		"data", cfg.Data, "version", b.version)
 	log.Debug("configuration", "config", cfg) // redacted by config.Config.LogValue
+	// The demo population loads while the server runs (it takes seconds);
+	// the store closes only after the load has stopped.
+	var demo sync.WaitGroup
+	defer demo.Wait()
 	if cfg.Demo {
-		log.Info("demo mode: the demo organization, clinicians and patients arrive with later issues; no demo data is loaded yet")
+		log.Info("demo mode: loading the demo organizations, clinicians and patients into an empty store")
+		demo.Go(func() {
+			if err := loadDemo(ctx, newInteractions(cfg, st), st, log, demoPopulation()); err != nil && ctx.Err() == nil {
+				log.Error("demo mode: loading the demo data failed", "err", err)
+			}
+		})
 	}
 
 	err = srv.Run(ctx, ln)
+	demo.Wait()
 	log.Info("stopped")
 	return err
 }

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/continuum-ehr/continuum/internal/auth"
+	"github.com/continuum-ehr/continuum/internal/config"
+	"github.com/continuum-ehr/continuum/internal/interaction"
+	"github.com/continuum-ehr/continuum/internal/store"
+	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
+	"github.com/continuum-ehr/continuum/internal/synth"
+)
+
+// TestDemo loads the demo population into an empty store, completes an
+// interrupted load, and leaves a store with other data alone.
+func TestDemo(t *testing.T) {
+	ctx := context.Background()
+	pop := demoPopulation()
+	pop.Patients = 3 // the mechanism; the size is serve's
+
+	st := sqltest.Backends()[0].Open(t)
+	svc := newInteractions(config.Default(), st)
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if err := loadDemo(ctx, svc, st, log, pop); err != nil {
+		t.Fatal(err)
+	}
+	counts := countTypes(t, st)
+	if counts["Patient"] != pop.Patients || counts["Organization"] < pop.Orgs || counts["Observation"] == 0 {
+		t.Fatalf("after the demo load: %v", counts)
+	}
+	if !strings.Contains(logs.String(), "demo data loaded") {
+		t.Errorf("no summary in the log:\n%s", logs.String())
+	}
+	// Started again: nothing new.
+	if err := loadDemo(ctx, svc, st, log, pop); err != nil {
+		t.Fatal(err)
+	}
+	if again := countTypes(t, st); !sameCounts(again, counts) {
+		t.Errorf("a second start changed the store: %v", again)
+	}
+	if !strings.Contains(logs.String(), "holds data already") {
+		t.Errorf("the second start does not say why it loads nothing:\n%s", logs.String())
+	}
+
+	// An interrupted load (the directory only) is completed.
+	st2 := sqltest.Backends()[0].Open(t)
+	svc2 := newInteractions(config.Default(), st2)
+	sink := &demoSink{files: map[string]*bytes.Buffer{}}
+	if err := synth.Generate(ctx, pop, sink); err != nil {
+		t.Fatal(err)
+	}
+	org := sink.data.Organizations[0]
+	if _, err := svc2.Update(auth.NewContext(ctx, auth.NewSystem()), interaction.UpdateRequest{Type: org.Type, ID: org.ID, Body: org.JSON, Org: restOrg}); err != nil {
+		t.Fatal(err)
+	}
+	if err := loadDemo(ctx, svc2, st2, log, pop); err != nil {
+		t.Fatal(err)
+	}
+	if got := countTypes(t, st2); !sameCounts(got, counts) {
+		t.Errorf("completing an interrupted load: %v, want %v", got, counts)
+	}
+}
+
+func countTypes(t *testing.T, st store.Store) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]int{}
+	err := st.View(ctx, func(tx store.ReadTx) error {
+		for cursor := ""; ; {
+			p, err := tx.History(ctx, store.HistoryQuery{Count: store.MaxHistoryCount, Cursor: cursor})
+			if err != nil {
+				return err
+			}
+			for _, v := range p.Versions {
+				out[v.Type]++
+			}
+			if cursor = p.Next; cursor == "" {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
