@@ -105,7 +105,7 @@ func writeSynth(t *testing.T, patients int, format string) (string, map[string]i
 // the second run writes nothing.
 func TestSynthNDJSON(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
-		dir, counts := writeSynth(t, 4, synth.FormatNDJSON)
+		dir, counts := writeSynth(t, 2, synth.FormatNDJSON)
 		gzipFile(t, filepath.Join(dir, "Observation.ndjson"))
 		h := newHarness(t, b)
 		sum := h.run(t, dir)
@@ -133,14 +133,14 @@ func TestSynthNDJSON(t *testing.T) {
 // the second run skips every file.
 func TestSynthBundles(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
-		dir, counts := writeSynth(t, 3, synth.FormatBundles)
+		dir, counts := writeSynth(t, 2, synth.FormatBundles)
 		h := newHarness(t, b)
 		sum := h.run(t, dir)
 		if len(h.errs) > 0 {
 			t.Fatalf("failures: %v", h.errs)
 		}
 		got := h.versions(t)
-		files := 3 + 2 // patients, directory, groups
+		files := 2 + 2 // patients, directory, groups
 		if got["Provenance"] != files {
 			t.Errorf("%d Provenance records, want one per file (%d)", got["Provenance"], files)
 		}
@@ -221,7 +221,7 @@ func TestSynthea(t *testing.T) {
 		t.Skipf("no Synthea bundles in ../shared/data/synthea")
 	}
 	slices.Sort(files)
-	subset := files[:6] // the two shared batches, four patients
+	subset := files[:4] // the two shared batches, two patients
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		h := newHarness(t, b)
 		sum := h.run(t, subset...)
@@ -232,7 +232,7 @@ func TestSynthea(t *testing.T) {
 			t.Errorf("summary %+v", sum)
 		}
 		v := h.versions(t)
-		if v["Provenance"] < len(subset) || v["Patient"] != 4 {
+		if v["Provenance"] < len(subset) || v["Patient"] != 2 {
 			t.Errorf("stored %v", v)
 		}
 		again := h.run(t, subset...)

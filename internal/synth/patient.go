@@ -11,18 +11,17 @@ import (
 // person is a patient and the state of their body and record while their
 // history is generated.
 type person struct {
-	id       string
-	gender   string // administrative gender: male, female
-	birth    time.Time
-	name     name
-	race     code
-	ethnic   code
-	city     city
-	street   string
-	phone    string
-	marital  code
-	spanish  bool
-	deceased bool
+	id      string
+	gender  string // administrative gender: male, female
+	birth   time.Time
+	name    name
+	race    code
+	ethnic  code
+	city    city
+	street  string
+	phone   string
+	marital code
+	spanish bool
 
 	clinic   *org
 	hospital *org

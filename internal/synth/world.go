@@ -16,8 +16,6 @@ const (
 	homeHealth
 )
 
-var kindNames = [...]string{"hospital", "primary-care clinic", "rehabilitation practice", "home health agency"}
-
 // org is a generated organization with its staff and sites.
 type org struct {
 	kind   orgKind
