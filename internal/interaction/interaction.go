@@ -11,7 +11,9 @@
 // conditional.go (conditional update and delete), search.go (search and the
 // searchset Bundle) and transaction.go (batch and transaction Bundles);
 // summary.go renders _summary and _elements. Conditional criteria are
-// searches (match in this file).
+// searches (match in this file). import.go writes many resources with their
+// ids per store transaction for bulk loads (continuum import), skipping
+// unchanged content.
 // Requests are typed
 // values (If-Match, If-None-Exist, … as fields), never HTTP headers; the
 // transport maps headers and status codes.
