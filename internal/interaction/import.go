@@ -3,6 +3,7 @@ package interaction
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
@@ -83,53 +84,25 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) ([]ImportResult
 		}
 		parsed[i] = &v
 	}
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		for i, res := range parsed {
-			if res == nil {
-				continue
-			}
-			r := &out[i]
-			cur, err := tx.Read(ctx, r.Type, r.ID)
-			var v *store.Version
-			created := false
-			switch kindOf(err) {
-			case outcome.Internal:
-				if err != nil {
-					return err
-				}
-				if private(cur, r.Type, req.Org) {
-					r.Err = outcome.As(privateErr(r.Type, r.ID))
-					continue
-				}
-				if sameContent(res, cur.Body) {
-					r.Status, r.Version = ImportUnchanged, cur
-					continue
-				}
-				v, err = tx.Put(ctx, store.Write{Resource: res, Org: owner(r.Type, req.Org)})
-			case outcome.NotFound:
-				// The common case of a first load: one read, one write.
-				created = true
-				v, err = tx.Put(ctx, store.Write{Resource: res, Org: owner(r.Type, req.Org)})
-			default:
-				// Deleted: update decides whether the tombstone's owner
-				// may revive it.
-				v, created, err = updateTx(ctx, tx, r.Type, r.ID, res, req.Org, "")
-				if kindOf(err) == outcome.Private {
-					// Decided before anything was written for it.
-					r.Err = outcome.As(err)
-					continue
-				}
-			}
-			if err != nil {
-				return err
-			}
-			r.Version, r.Status = v, ImportUpdated
-			if created {
-				r.Status = ImportCreated
-			}
+	// Which resources are new is asked before the write transaction, on
+	// the read connections, so that the single writer does one lookup per
+	// resource (Put's) instead of two. A new resource is then written
+	// directly; should another writer have created it in between (Put
+	// returns a later version than 1), the transaction is rolled back and
+	// run again with every check inside it.
+	absent := make([]bool, len(parsed))
+	for i, res := range parsed {
+		if res == nil {
+			continue
 		}
-		return nil
-	})
+		_, err := s.st.Read(ctx, out[i].Type, out[i].ID)
+		absent[i] = err != nil && kindOf(err) == outcome.NotFound
+	}
+	err := s.st.Update(ctx, func(tx store.Tx) error { return importTx(ctx, tx, req.Org, parsed, absent, out) })
+	if errors.Is(err, errRaced) {
+		clear(absent)
+		err = s.st.Update(ctx, func(tx store.Tx) error { return importTx(ctx, tx, req.Org, parsed, absent, out) })
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +112,72 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) ([]ImportResult
 		}
 	}
 	return out, nil
+}
+
+// errRaced rolls back an import transaction in which a resource read as
+// absent turned out to exist.
+var errRaced = errors.New("interaction: a resource appeared during the import")
+
+// importTx writes the parsed resources; absent marks those read as not
+// existing just before. It fills out and may run twice.
+func importTx(ctx context.Context, tx store.Tx, org string, parsed []*fhir.Value, absent []bool, out []ImportResult) error {
+	for i, res := range parsed {
+		if res == nil {
+			continue
+		}
+		r := &out[i]
+		r.Err, r.Version, r.Status = nil, nil, ImportFailed
+		if absent[i] {
+			v, err := tx.Put(ctx, store.Write{Resource: res, Org: owner(r.Type, org)})
+			if err != nil {
+				return err
+			}
+			if v.VersionID != "1" {
+				return errRaced
+			}
+			r.Version, r.Status = v, ImportCreated
+			continue
+		}
+		cur, err := tx.Read(ctx, r.Type, r.ID)
+		var v *store.Version
+		created := false
+		switch kindOf(err) {
+		case outcome.Internal:
+			if err != nil {
+				return err
+			}
+			if private(cur, r.Type, org) {
+				r.Err = outcome.As(privateErr(r.Type, r.ID))
+				continue
+			}
+			if sameContent(res, cur.Body) {
+				r.Status, r.Version = ImportUnchanged, cur
+				continue
+			}
+			v, err = tx.Put(ctx, store.Write{Resource: res, Org: owner(r.Type, org)})
+		case outcome.NotFound:
+			// The second run after errRaced.
+			created = true
+			v, err = tx.Put(ctx, store.Write{Resource: res, Org: owner(r.Type, org)})
+		default:
+			// Deleted: update decides whether the tombstone's owner
+			// may revive it.
+			v, created, err = updateTx(ctx, tx, r.Type, r.ID, res, org, "")
+			if kindOf(err) == outcome.Private {
+				// Decided before anything was written for it.
+				r.Err = outcome.As(err)
+				continue
+			}
+		}
+		if err != nil {
+			return err
+		}
+		r.Version, r.Status = v, ImportUpdated
+		if created {
+			r.Status = ImportCreated
+		}
+	}
+	return nil
 }
 
 // sameContent reports whether res and the stored body hold the same

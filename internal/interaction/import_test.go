@@ -2,9 +2,11 @@ package interaction
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
+	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
@@ -59,4 +61,38 @@ func TestImport(t *testing.T) {
 			t.Errorf("p4 = %+v, %v", v, err)
 		}
 	})
+}
+
+// TestImportRace: a resource read as absent that exists when the write
+// transaction runs (another writer created it in between) rolls the
+// transaction back, and the second run finds it, here as another
+// organization's: Private, not overwritten.
+func TestImportRace(t *testing.T) {
+	ctx := context.Background()
+	b := sqltest.Backends()[0]
+	s := newService(t, b)
+	if _, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "r1", Org: "other", Body: []byte(fmt.Sprintf(patientBody, "r1", "1", "Theirs"))}); err != nil {
+		t.Fatal(err)
+	}
+	res, issues := s.v.Parse([]byte(fmt.Sprintf(patientBody, "r1", "1", "Mine")))
+	if outcome.HasErrors(issues) {
+		t.Fatal(issues)
+	}
+	out := []ImportResult{{Type: "Patient", ID: "r1"}}
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		return importTx(ctx, tx, "a", []*fhir.Value{&res}, []bool{true}, out)
+	})
+	if !errors.Is(err, errRaced) {
+		t.Fatalf("importTx over an existing resource read as absent: %v, want errRaced", err)
+	}
+	err = s.st.Update(ctx, func(tx store.Tx) error {
+		return importTx(ctx, tx, "a", []*fhir.Value{&res}, []bool{false}, out)
+	})
+	if err != nil || out[0].Err == nil || out[0].Err.Kind != outcome.Private {
+		t.Fatalf("second run: %v, %+v", err, out[0])
+	}
+	v, err := s.st.Read(ctx, "Patient", "r1")
+	if err != nil || v.VersionID != "1" || v.Org != "other" {
+		t.Errorf("the other organization's resource changed: %+v, %v", v, err)
+	}
 }
