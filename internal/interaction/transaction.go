@@ -358,6 +358,12 @@ func rewrite(ctx context.Context, tx store.Tx, v *fhir.Value, ids map[string]str
 							fmt.Sprintf("conditional reference %q matches %d resources, not one", ref, len(refs)))
 					}
 					m.Value.Text = typ + "/" + refs[0].ID
+					// Nothing is written while references are
+					// resolved, so the match holds for the whole
+					// Bundle: Synthea repeats each practitioner's and
+					// organization's conditional reference hundreds of
+					// times.
+					ids[ref] = m.Value.Text
 				}
 				continue
 			}
