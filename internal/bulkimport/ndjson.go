@@ -96,8 +96,16 @@ func (im *Importer) writeChunk(ctx context.Context, c *chunk) {
 		ids[i] = contentID(b)
 	}
 	res, err := im.opts.Service.Import(ctx, interaction.ImportRequest{Org: im.opts.Org, Resources: bodies, IDs: ids})
+	if err != nil && ctx.Err() != nil {
+		// Interrupted: counted, not reported line by line.
+		im.mu.Lock()
+		im.sum.Failed += len(bodies)
+		im.done.Add(int64(len(bodies)))
+		im.mu.Unlock()
+		return
+	}
 	if err != nil {
-		if len(bodies) == 1 || ctx.Err() != nil {
+		if len(bodies) == 1 {
 			for _, line := range c.lines {
 				im.fail(Failure{File: c.file, Line: line, Entry: -1, Err: errText(err)})
 			}

@@ -669,6 +669,7 @@ func (g *gen) inpatient(v *visit, e *event) {
 				v.results = append(v.results, day.results...)
 			}
 		}
+		v.charges = day.charges // the stay's claim bills every day's labs
 	}
 	g.procedure(v, adm.proc, v.start.Add(time.Duration(2+g.r.IntN(20))*time.Hour), c)
 	med := &medication{code: adm.med, reason: c, start: v.end}
