@@ -55,5 +55,8 @@ func deleteTx(ctx context.Context, tx store.Tx, typ, id, org, ifMatch string) (*
 	if private(cur, typ, org) {
 		return nil, privateErr(typ, id)
 	}
+	if err := checkDeleteSigned(cur); err != nil {
+		return nil, err
+	}
 	return tx.Delete(ctx, typ, id, ifMatch)
 }

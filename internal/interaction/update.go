@@ -74,6 +74,9 @@ func updateTx(ctx context.Context, tx store.Tx, typ, id string, res *fhir.Value,
 		if private(cur, typ, org) {
 			return nil, false, privateErr(typ, id)
 		}
+		if err := checkUpdateSigned(cur, res); err != nil {
+			return nil, false, err
+		}
 	case outcome.Gone:
 		// A deleted resource is revived; its owner was recorded on the
 		// tombstone, which the store keeps in history.
