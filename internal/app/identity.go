@@ -127,7 +127,7 @@ func newIdentity(cfg config.Config, st *sqlstore.DB, secret []byte, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	return authweb.New(authweb.Options{OAuth: o, Logger: log, SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}), nil
+	return authweb.New(authweb.Options{OAuth: o, Logger: log, SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), Home: "/"}), nil
 }
 
 // readSecretFile reads a password or client secret from a file ("-" is

@@ -21,6 +21,7 @@ import (
 	"github.com/continuum-ehr/continuum/internal/server"
 	"github.com/continuum-ehr/continuum/internal/store"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore"
+	"github.com/continuum-ehr/continuum/internal/ui"
 	"github.com/continuum-ehr/continuum/internal/validate"
 )
 
@@ -184,6 +185,14 @@ func newServer(cfg config.Config, st store.Store, idp *authweb.Web, log *slog.Lo
 		mux.Handle("/", authweb.CORS(api.Handler()))
 		for _, p := range idp.Patterns() {
 			mux.Handle(p, idp.Handler())
+		}
+		if svc != nil {
+			// The clinician workspace at the root URL, sharing the
+			// authorization server's browser session.
+			ws := ui.New(ui.Options{Interactions: svc, OAuth: idp.OAuth(), Sessions: idp, Logger: log, Idle: cfg.SessionIdle})
+			for _, p := range ws.Patterns() {
+				mux.Handle(p, ws.Handler())
+			}
 		}
 		handler = mux
 	}

@@ -26,6 +26,9 @@ type Options struct {
 	// SecureCookies marks the session cookie Secure (and names it with the
 	// __Host- prefix); true whenever the base URL is https.
 	SecureCookies bool
+	// Home, when not "", is where a sign-in without an authorization
+	// request continues: the clinician workspace.
+	Home string
 }
 
 // Web serves the authorization server over HTTP.
@@ -48,6 +51,9 @@ func New(opts Options) *Web {
 
 // Handler returns the handler of every route in routes.go.
 func (w *Web) Handler() http.Handler { return w.mux }
+
+// OAuth returns the authorization server behind the pages.
+func (w *Web) OAuth() *oauth.Server { return w.o }
 
 // Patterns lists the route patterns, for the composition root to mount
 // beside the FHIR API.

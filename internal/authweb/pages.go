@@ -194,8 +194,11 @@ func (w *Web) totpPage(rw http.ResponseWriter, r *http.Request, sess *oauth.Sess
 // continueTo sends the browser back to the authorization request, or to
 // the signed-in page when there is none. The target is always our own
 // path, so the q parameter cannot make it an open redirect.
-func continueTo(rw http.ResponseWriter, r *http.Request, q string) {
+func (w *Web) continueTo(rw http.ResponseWriter, r *http.Request, q string) {
 	target := "/auth/signin"
+	if w.opts.Home != "" {
+		target = w.opts.Home
+	}
 	if q != "" {
 		target = "/auth/authorize?" + q
 	}
@@ -220,6 +223,32 @@ func (w *Web) signinPage(rw http.ResponseWriter, r *http.Request) {
 	w.render(rw, http.StatusOK, "signin.html", page{Title: "Sign in"}, "")
 }
 
+// Session returns the complete signed-in session of a request (second
+// factor done), nil when there is none: the workspace's pages share the
+// authorization server's session.
+func (w *Web) Session(r *http.Request) (*oauth.Session, error) {
+	sess, err := w.session(r)
+	if err != nil || sess == nil || !sess.MFADone() {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// SignInPage answers with the sign-in page, or the second-factor step of
+// a session that still needs it; the form continues to Home.
+func (w *Web) SignInPage(rw http.ResponseWriter, r *http.Request, message string) {
+	sess, err := w.session(r)
+	if err != nil {
+		w.serverError(rw, r, err)
+		return
+	}
+	if sess != nil && !sess.MFADone() {
+		w.totpPage(rw, r, sess, page{CSRF: w.o.CSRFToken(sess), SignedIn: true}, "", "")
+		return
+	}
+	w.render(rw, http.StatusOK, "signin.html", page{Title: "Sign in", Message: message}, "")
+}
+
 func (w *Web) signin(rw http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		w.render(rw, http.StatusBadRequest, "error.html", page{Title: "Bad request", Error: "The form cannot be read."}, "")
@@ -242,7 +271,7 @@ func (w *Web) signin(rw http.ResponseWriter, r *http.Request) {
 		_ = w.o.SignOut(r.Context(), old.Value)
 	}
 	w.setCookie(rw, sess.Cookie, 0)
-	continueTo(rw, r, q)
+	w.continueTo(rw, r, q)
 }
 
 // sessionForm checks the session and the anti-forgery token of a page's
@@ -285,7 +314,7 @@ func (w *Web) totp(rw http.ResponseWriter, r *http.Request) {
 		w.serverError(rw, r, err)
 		return
 	}
-	continueTo(rw, r, q)
+	w.continueTo(rw, r, q)
 }
 
 // consent takes the patient picker's choice (no decision yet: show the

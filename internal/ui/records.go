@@ -1,0 +1,216 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"time"
+
+	"github.com/continuum-ehr/continuum/internal/interaction"
+	"github.com/continuum-ehr/continuum/internal/outcome"
+)
+
+// records is the one place the workspace calls internal/interaction: reads,
+// writes and the lists of the chart. Its context carries the signed-in
+// user's principal, so authorization and audit are the FHIR API's.
+type records struct {
+	svc *interaction.Service
+}
+
+// resource is a current resource as the pages use it.
+type resource struct {
+	Type, ID, VersionID string
+	Org                 string
+	Seq                 int64
+	Body                []byte
+}
+
+func (r resource) decode(v any) error { return json.Unmarshal(r.Body, v) }
+
+func (rc *records) read(ctx context.Context, typ, id string) (resource, error) {
+	v, err := rc.svc.Read(ctx, interaction.ReadRequest{Type: typ, ID: id})
+	if err != nil {
+		return resource{}, err
+	}
+	return resource{Type: v.Type, ID: v.ID, VersionID: v.VersionID, Org: v.Org, Body: v.Body}, nil
+}
+
+// history returns every version of one resource, newest first.
+func (rc *records) history(ctx context.Context, typ, id string) ([]resource, error) {
+	var out []resource
+	cursor := ""
+	for {
+		pg, err := rc.svc.History(ctx, interaction.HistoryRequest{Type: typ, ID: id, Count: 100, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range pg.Versions {
+			if !v.Deleted() {
+				out = append(out, resource{Type: v.Type, ID: v.ID, VersionID: v.VersionID, Org: v.Org, Body: v.Body})
+			}
+		}
+		if cursor = pg.Next; cursor == "" {
+			return out, nil
+		}
+	}
+}
+
+func (rc *records) create(ctx context.Context, org, typ string, body any, ifNoneExist string) (resource, bool, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return resource{}, false, err
+	}
+	res, err := rc.svc.Create(ctx, interaction.CreateRequest{Type: typ, Body: b, Org: org, IfNoneExist: ifNoneExist})
+	if err != nil {
+		return resource{}, false, err
+	}
+	v := res.Version
+	return resource{Type: v.Type, ID: v.ID, VersionID: v.VersionID, Org: v.Org, Body: v.Body}, res.Existing, nil
+}
+
+// update writes a new version; ifMatch guards against a lost update.
+func (rc *records) update(ctx context.Context, org, typ, id, ifMatch string, body any) (resource, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return resource{}, err
+	}
+	res, err := rc.svc.Update(ctx, interaction.UpdateRequest{Type: typ, ID: id, Body: b, Org: org, IfMatch: ifMatch})
+	if err != nil {
+		return resource{}, err
+	}
+	v := res.Version
+	return resource{Type: v.Type, ID: v.ID, VersionID: v.VersionID, Org: v.Org, Body: v.Body}, nil
+}
+
+// changes visits the current version of every resource of type typ
+// written since `since` (zero: all), newest first, skipping those with a
+// commit sequence number at or below `after`, and returns the newest
+// sequence number and time seen. The type-level history of interaction is
+// the feed (https://hl7.org/fhir/R4/http.html#history); the finder keeps
+// its name index current with it.
+func (rc *records) changes(ctx context.Context, typ string, since time.Time, after int64, visit func(r resource, deleted bool)) (int64, time.Time, error) {
+	newest, newestAt := after, since
+	if !since.IsZero() {
+		// Transactions commit in sequence order but stamp lastUpdated
+		// when they start: a margin catches one that started earlier and
+		// committed after the last refresh; Seq drops what was seen.
+		since = since.Add(-sinceMargin)
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		pg, err := rc.svc.History(ctx, interaction.HistoryRequest{Type: typ, Since: since, Count: 1000, Cursor: cursor})
+		if err != nil {
+			return after, since, err
+		}
+		for _, v := range pg.Versions {
+			if v.Seq <= after || seen[v.ID] {
+				continue // seen at an earlier refresh, or an older version
+			}
+			seen[v.ID] = true
+			newest = max(newest, v.Seq)
+			if v.LastUpdated.After(newestAt) {
+				newestAt = v.LastUpdated
+			}
+			visit(resource{Type: v.Type, ID: v.ID, VersionID: v.VersionID, Org: v.Org, Seq: v.Seq, Body: v.Body}, v.Deleted())
+		}
+		if cursor = pg.Next; cursor == "" {
+			return newest, newestAt, nil
+		}
+	}
+}
+
+// sinceMargin is how far before the last refresh the finder looks again.
+const sinceMargin = 10 * time.Second
+
+// patientRecords returns the current resources of type typ whose subject
+// (or patient) is Patient/id, for the chart's lists.
+//
+// It reads the type's history, as interaction offers no search on this
+// branch yet; when interaction.Search lands this becomes a search by
+// subject (https://hl7.org/fhir/R4/search.html#reference), the only change.
+func (rc *records) patientRecords(ctx context.Context, typ, patientID string) ([]resource, error) {
+	ref := "Patient/" + patientID
+	var out []resource
+	_, _, err := rc.changes(ctx, typ, time.Time{}, 0, func(r resource, deleted bool) {
+		if deleted {
+			return
+		}
+		var b struct {
+			Subject *struct{ Reference string } `json:"subject"`
+			Patient *struct{ Reference string } `json:"patient"`
+		}
+		if json.Unmarshal(r.Body, &b) != nil {
+			return
+		}
+		if (b.Subject != nil && b.Subject.Reference == ref) || (b.Patient != nil && b.Patient.Reference == ref) {
+			out = append(out, r)
+		}
+	})
+	return out, err
+}
+
+// isKind reports whether err is an outcome error of kind k.
+func isKind(err error, k outcome.Kind) bool {
+	oe := outcome.As(err)
+	return err != nil && oe.Kind == k
+}
+
+// query builds a conditional-create criterion.
+func identifierQuery(system, value string) string {
+	return "identifier=" + url.QueryEscape(system+"|"+value)
+}
+
+// createAll creates resources in one transaction Bundle: all or nothing
+// (https://hl7.org/fhir/R4/http.html#transaction).
+func (rc *records) createAll(ctx context.Context, org string, resources []any) error {
+	type entry struct {
+		Resource any `json:"resource"`
+		Request  struct {
+			Method string `json:"method"`
+			URL    string `json:"url"`
+		} `json:"request"`
+	}
+	bundle := struct {
+		ResourceType string  `json:"resourceType"`
+		Type         string  `json:"type"`
+		Entry        []entry `json:"entry"`
+	}{ResourceType: "Bundle", Type: "transaction"}
+	for _, r := range resources {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		var typ struct{ ResourceType string }
+		_ = json.Unmarshal(b, &typ)
+		e := entry{Resource: json.RawMessage(b)}
+		e.Request.Method, e.Request.URL = "POST", typ.ResourceType
+		bundle.Entry = append(bundle.Entry, e)
+	}
+	b, err := json.Marshal(bundle)
+	if err != nil {
+		return err
+	}
+	_, err = rc.svc.Bundle(ctx, interaction.BundleRequest{Body: b, Org: org})
+	return err
+}
+
+// drafts returns the DocumentReferences authored by author that are
+// drafts (docStatus preliminary). Like patientRecords it reads the type's
+// history until interaction.Search is available (author + docstatus).
+func (rc *records) drafts(ctx context.Context, author string) ([]resource, error) {
+	var out []resource
+	_, _, err := rc.changes(ctx, "DocumentReference", time.Time{}, 0, func(r resource, deleted bool) {
+		if deleted {
+			return
+		}
+		var b struct {
+			DocStatus string `json:"docStatus"`
+			Author    []struct{ Reference string }
+		}
+		if json.Unmarshal(r.Body, &b) == nil && b.DocStatus == "preliminary" && len(b.Author) > 0 && b.Author[0].Reference == author {
+			out = append(out, r)
+		}
+	})
+	return out, err
+}
