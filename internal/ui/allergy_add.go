@@ -65,14 +65,14 @@ func (u *UI) addAllergy(rw http.ResponseWriter, r *http.Request, usr *user) erro
 		Severity      string            `json:"severity,omitempty"`
 	}
 	a := struct {
-		ResourceType       string           `json:"resourceType"`
-		ClinicalStatus     codeableConcept  `json:"clinicalStatus"`
-		VerificationStatus codeableConcept  `json:"verificationStatus"`
-		Code               codeableConcept  `json:"code"`
-		Patient            reference        `json:"patient"`
-		RecordedDate       string           `json:"recordedDate"`
-		Recorder           reference        `json:"recorder"`
-		Reaction           []reaction       `json:"reaction,omitempty"`
+		ResourceType       string          `json:"resourceType"`
+		ClinicalStatus     codeableConcept `json:"clinicalStatus"`
+		VerificationStatus codeableConcept `json:"verificationStatus"`
+		Code               codeableConcept `json:"code"`
+		Patient            reference       `json:"patient"`
+		RecordedDate       string          `json:"recordedDate"`
+		Recorder           reference       `json:"recorder"`
+		Reaction           []reaction      `json:"reaction,omitempty"`
 	}{
 		ResourceType:       "AllergyIntolerance",
 		ClinicalStatus:     codeableConcept{Coding: []coding{{System: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", Code: "active", Display: "Active"}}},

@@ -183,4 +183,3 @@ func (u *UI) saveNote(rw http.ResponseWriter, r *http.Request, usr *user) error 
 	}
 	return nil
 }
-

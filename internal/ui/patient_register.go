@@ -13,8 +13,8 @@ import (
 
 type registerForm struct {
 	Given, Family, BirthDate, Sex, Phone, Email, Line, City, PostalCode string
-	Errors                                                                map[string]string
-	Duplicates                                                            []*entry
+	Errors                                                              map[string]string
+	Duplicates                                                          []*entry
 }
 
 var sexes = []struct{ Code, Label string }{{"female", "Female"}, {"male", "Male"}, {"other", "Other"}, {"unknown", "Unknown"}}

@@ -67,8 +67,8 @@ type component struct {
 }
 
 type observationJSON struct {
-	ResourceType      string            `json:"resourceType"`
-	Meta              *struct {
+	ResourceType string `json:"resourceType"`
+	Meta         *struct {
 		Profile []string `json:"profile"`
 	} `json:"meta,omitempty"`
 	Status            string            `json:"status"`
