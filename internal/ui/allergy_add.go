@@ -56,7 +56,7 @@ func (u *UI) addAllergy(rw http.ResponseWriter, r *http.Request, usr *user) erro
 		f.Errors["reaction"] = "Describe the reaction to give its severity."
 	}
 	if len(f.Errors) > 0 {
-		u.render(rw, r, http.StatusUnprocessableEntity, "allergy_add.html", page{Title: "Add allergy", User: usr,
+		u.render(rw, r, formStatus, "allergy_add.html", page{Title: "Add allergy", User: usr,
 			Error: "Please correct the marked fields.", Data: allergyData{Banner: b, Form: f, Severities: severities}})
 		return nil
 	}

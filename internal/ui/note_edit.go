@@ -84,7 +84,7 @@ func (u *UI) saveNewNote(rw http.ResponseWriter, r *http.Request, usr *user) err
 		msg = "Choose a template."
 	}
 	if msg != "" {
-		u.render(rw, r, http.StatusUnprocessableEntity, "note_edit.html", page{Title: "New note", User: usr, Error: msg,
+		u.render(rw, r, formStatus, "note_edit.html", page{Title: "New note", User: usr, Error: msg,
 			Data: noteEditData{Banner: b, Templates: noteTemplates, Template: t, Sections: sectionsOf(t, values), Action: "/patients/" + id + "/notes/new"}})
 		return nil
 	}
@@ -159,7 +159,7 @@ func (u *UI) saveNote(rw http.ResponseWriter, r *http.Request, usr *user) error 
 	text := compose(t, values)
 	data := noteEditData{Banner: b, Template: t, Sections: sectionsOf(t, values), NoteID: id, Version: res.VersionID, Action: "/notes/" + id + "/edit"}
 	if msg := checkNote(text, sign); msg != "" {
-		u.render(rw, r, http.StatusUnprocessableEntity, "note_edit.html", page{Title: "Edit draft", User: usr, Error: msg, Data: data})
+		u.render(rw, r, formStatus, "note_edit.html", page{Title: "Edit draft", User: usr, Error: msg, Data: data})
 		return nil
 	}
 	if v := r.PostForm.Get("version"); v != res.VersionID {

@@ -9,14 +9,15 @@ import (
 
 // noteVersion is one version of a note, for its history.
 type noteVersion struct {
-	Version, Status, Date, Text string
+	Version, Status, Date string
+	Text                  []textSection
 }
 
 type noteViewData struct {
 	Banner  banner
 	ID      string
 	Title   string
-	Text    string
+	Text    []textSection
 	Author  string
 	Signed  string // when, "" for a draft
 	Draft   bool
@@ -46,7 +47,7 @@ func (u *UI) showNote(rw http.ResponseWriter, r *http.Request, usr *user, status
 		return nil
 	}
 	names := nameCache{u: u, ctx: ctx, names: map[string]string{}}
-	data := noteViewData{Banner: b, ID: id, Title: cmp.Or(d.Description, d.Type.String(), "Note"), Text: d.text(),
+	data := noteViewData{Banner: b, ID: id, Title: cmp.Or(d.Description, d.Type.String(), "Note"), Text: sectionsForDisplay(d.text()),
 		Author: names.of(d.author()), Draft: !signed, Form: addendum}
 	if signed {
 		data.Signed = minute(d.Date)
@@ -76,7 +77,7 @@ func (u *UI) showNote(rw http.ResponseWriter, r *http.Request, usr *user, status
 		if o.signed() {
 			st = "signed"
 		}
-		data.History = append(data.History, noteVersion{Version: v.VersionID, Status: st, Date: minute(o.Date), Text: o.text()})
+		data.History = append(data.History, noteVersion{Version: v.VersionID, Status: st, Date: minute(o.Date), Text: sectionsForDisplay(o.text())})
 	}
 	msg := ""
 	switch r.URL.Query().Get("done") {
@@ -103,9 +104,9 @@ func (u *UI) addAddendum(rw http.ResponseWriter, r *http.Request, usr *user) err
 	case !signed:
 		return u.showNote(rw, r, usr, http.StatusConflict, "Only a signed note takes an addendum; edit the draft instead.", text)
 	case text == "":
-		return u.showNote(rw, r, usr, http.StatusUnprocessableEntity, "Write the addendum before signing it.", text)
+		return u.showNote(rw, r, usr, formStatus, "Write the addendum before signing it.", text)
 	case len(text) > maxNote:
-		return u.showNote(rw, r, usr, http.StatusUnprocessableEntity, "The addendum is too long.", text)
+		return u.showNote(rw, r, usr, formStatus, "The addendum is too long.", text)
 	}
 	t := templateByTitle(d.Description)
 	t.Title = "Addendum to " + cmp.Or(d.Description, "note")

@@ -265,3 +265,30 @@ func newNoteResource(t noteTemplate, patient, author, org, text string, sign boo
 	}
 	return d
 }
+
+// textSection is a heading and its text, for showing a note.
+type textSection struct{ Heading, Text string }
+
+// sectionsForDisplay splits a note's Markdown at its "## " headings.
+func sectionsForDisplay(text string) []textSection {
+	var out []textSection
+	cur := textSection{}
+	var buf []string
+	flush := func() {
+		cur.Text = strings.TrimSpace(strings.Join(buf, "\n"))
+		if cur.Heading != "" || cur.Text != "" {
+			out = append(out, cur)
+		}
+		buf = nil
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			flush()
+			cur = textSection{Heading: strings.TrimSpace(h)}
+			continue
+		}
+		buf = append(buf, line)
+	}
+	flush()
+	return out
+}

@@ -72,7 +72,7 @@ func (u *UI) register(rw http.ResponseWriter, r *http.Request, usr *user) error 
 	data := registerData{Sexes: sexes}
 	if len(f.Errors) > 0 {
 		data.Form = f
-		u.render(rw, r, http.StatusUnprocessableEntity, "patient_register.html", page{Title: "Register patient", User: usr,
+		u.render(rw, r, formStatus, "patient_register.html", page{Title: "Register patient", User: usr,
 			Error: "Please correct the marked fields.", Data: data})
 		return nil
 	}

@@ -6,6 +6,7 @@ import "net/http"
 var patterns = []string{
 	"GET /{$}",
 	"GET /ui/",
+	"GET /favicon.ico",
 	"/patients",
 	"/patients/",
 	"/notes/",
@@ -16,6 +17,7 @@ func (u *UI) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", u.root)
 	mux.HandleFunc("GET /ui/style.css", u.asset("style.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /favicon.ico", favicon())
 	mux.HandleFunc("GET /ui/workspace.js", u.asset("workspace.js", "text/javascript; charset=utf-8"))
 
 	mux.Handle("GET /patients", u.signedIn(u.findPatient))

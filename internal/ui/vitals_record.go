@@ -159,7 +159,7 @@ func (u *UI) recordVitals(rw http.ResponseWriter, r *http.Request, usr *user) er
 		msg = "Enter at least one measurement."
 	}
 	if len(f.Errors) > 0 || len(got) == 0 {
-		u.render(rw, r, http.StatusUnprocessableEntity, "vitals_record.html", page{Title: "Record vitals", User: usr, Error: msg,
+		u.render(rw, r, formStatus, "vitals_record.html", page{Title: "Record vitals", User: usr, Error: msg,
 			Data: vitalsData{Banner: b, Fields: vitals, Form: f}})
 		return nil
 	}
