@@ -104,7 +104,9 @@ func TestWorkspaceInBrowser(t *testing.T) {
 	refill := func(label, value string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(chromedp.Clear(field(label)), chromedp.SendKeys(field(label), value))
 	}
-	choose := func(label, value string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(field(label), value) }
+	choose := func(label, value string) chromedp.Action[chromedp.Void] {
+		return chromedp.SetValue(field(label), value)
+	}
 	text := func() string {
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 		if err != nil {

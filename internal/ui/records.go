@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/interaction"
@@ -28,6 +29,10 @@ type resource struct {
 func (r resource) decode(v any) error { return json.Unmarshal(r.Body, v) }
 
 func (rc *records) read(ctx context.Context, typ, id string) (resource, error) {
+	if !validID.MatchString(id) {
+		// A mistyped URL is a page that does not exist, not a bad request.
+		return resource{}, outcome.New(outcome.NotFound, "not-found", typ+"/"+id+" is not known")
+	}
 	v, err := rc.svc.Read(ctx, interaction.ReadRequest{Type: typ, ID: id})
 	if err != nil {
 		return resource{}, err
@@ -149,6 +154,9 @@ func (rc *records) patientRecords(ctx context.Context, typ, patientID string) ([
 	})
 	return out, err
 }
+
+// validID is the syntax of a resource id (https://hl7.org/fhir/R4/datatypes.html#id).
+var validID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
 // isKind reports whether err is an outcome error of kind k.
 func isKind(err error, k outcome.Kind) bool {
