@@ -220,6 +220,10 @@ func (t term) score(e *entry) int {
 		if strings.HasPrefix(e.BirthDate, t.text) {
 			return 3
 		}
+		if len(t.text) == 4 {
+			// Four digits may be a year or the start of an MRN.
+			return term{t.text, 'i'}.score(e)
+		}
 	case 'i':
 		best := 0
 		for _, id := range e.ids {

@@ -88,19 +88,17 @@ func (rc *records) update(ctx context.Context, org, typ, id, ifMatch string, bod
 }
 
 // changes visits the current version of every resource of type typ
-// written since `since` (zero: all), newest first, skipping those with a
-// commit sequence number at or below `after`, and returns the newest
+// written since `since` (zero: all) with a commit sequence number above
+// `after`, newest first, and returns the newest
 // sequence number and time seen. The type-level history of interaction is
 // the feed (https://hl7.org/fhir/R4/http.html#history); the finder keeps
 // its name index current with it.
 func (rc *records) changes(ctx context.Context, typ string, since time.Time, after int64, visit func(r resource, deleted bool)) (int64, time.Time, error) {
+	// The store's history is in commit-sequence order, newest first, and
+	// lastUpdated is monotonic in the sequence: _since the last refresh's
+	// newest version reads only what is new, and the walk stops at the
+	// first version seen before.
 	newest, newestAt := after, since
-	if !since.IsZero() {
-		// Transactions commit in sequence order but stamp lastUpdated
-		// when they start: a margin catches one that started earlier and
-		// committed after the last refresh; Seq drops what was seen.
-		since = since.Add(-sinceMargin)
-	}
 	seen := map[string]bool{}
 	cursor := ""
 	for {
@@ -109,8 +107,11 @@ func (rc *records) changes(ctx context.Context, typ string, since time.Time, aft
 			return after, since, err
 		}
 		for _, v := range pg.Versions {
-			if v.Seq <= after || seen[v.ID] {
-				continue // seen at an earlier refresh, or an older version
+			if v.Seq <= after {
+				return newest, newestAt, nil // seen at an earlier refresh
+			}
+			if seen[v.ID] {
+				continue // an older version of a resource visited already
 			}
 			seen[v.ID] = true
 			newest = max(newest, v.Seq)
@@ -124,9 +125,6 @@ func (rc *records) changes(ctx context.Context, typ string, since time.Time, aft
 		}
 	}
 }
-
-// sinceMargin is how far before the last refresh the finder looks again.
-const sinceMargin = 10 * time.Second
 
 // patientRecords returns the current resources of type typ whose subject
 // (or patient) is Patient/id, for the chart's lists.
@@ -157,12 +155,6 @@ func (rc *records) patientRecords(ctx context.Context, typ, patientID string) ([
 
 // validID is the syntax of a resource id (https://hl7.org/fhir/R4/datatypes.html#id).
 var validID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
-
-// isKind reports whether err is an outcome error of kind k.
-func isKind(err error, k outcome.Kind) bool {
-	oe := outcome.As(err)
-	return err != nil && oe.Kind == k
-}
 
 // query builds a conditional-create criterion.
 func identifierQuery(system, value string) string {
