@@ -47,18 +47,18 @@ func TestSearch(t *testing.T) {
 		want []string
 	}{
 		{"Okafor", []string{"1", "2"}},
-		{"okafur", []string{"1", "2"}},             // a typo in the family name
-		{"Marianne Okafur", []string{"1"}},         // a typo in one name
-		{"Maryanne okafor", []string{"1"}},         // a typo in the given name
-		{"Okafor, Marianne", []string{"1"}},        // as displayed
-		{"oka", []string{"1", "2"}},                // a prefix while typing
-		{"zoe muller", []string{"3"}},              // without accents
-		{"1961-04-09", []string{"1"}},              // birth date
-		{"1961", []string{"1", "3"}},               // birth year
-		{"okafor 1990", []string{"2"}},             // name and year
-		{"12345678", []string{"1"}},                // MRN
-		{"1234", []string{"1"}},                    // MRN prefix
-		{"Jhonson", []string{"4"}},                 // a swapped pair
+		{"okafur", []string{"1", "2"}},      // a typo in the family name
+		{"Marianne Okafur", []string{"1"}},  // a typo in one name
+		{"Maryanne okafor", []string{"1"}},  // a typo in the given name
+		{"Okafor, Marianne", []string{"1"}}, // as displayed
+		{"oka", []string{"1", "2"}},         // a prefix while typing
+		{"zoe muller", []string{"3"}},       // without accents
+		{"1961-04-09", []string{"1"}},       // birth date
+		{"1961", []string{"1", "3"}},        // birth year
+		{"okafor 1990", []string{"2"}},      // name and year
+		{"12345678", []string{"1"}},         // MRN
+		{"1234", []string{"1"}},             // MRN prefix
+		{"Jhonson", []string{"4"}},          // a swapped pair
 		{"smith", nil},
 		{"", nil},
 		{"okafor 1975-06-30", nil},
