@@ -43,14 +43,14 @@ const idle = 15 * time.Minute
 // behind an httptest server, with users doc and doc2 at org-a and other at
 // org-b.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	db    *sqlstore.DB
 	ui    *UI
 	clock *clock
 }
 
-func newHarness(t *testing.T, b sqltest.Backend) *harness {
+func newHarness(t testing.TB, b sqltest.Backend) *harness {
 	t.Helper()
 	h := &harness{t: t, db: b.Open(t), clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	var handler http.Handler
