@@ -24,7 +24,9 @@ func BenchmarkChart(b *testing.B) {
 	id := br.register("Ada", "Lovelace", "1915-12-10")
 	ctx := auth.NewContext(context.Background(), auth.NewSystem())
 	var entries []string
-	add := func(body string) { entries = append(entries, `{"resource":`+body+`,"request":{"method":"POST","url":"`+typeOf(body)+`"}}`) }
+	add := func(body string) {
+		entries = append(entries, `{"resource":`+body+`,"request":{"method":"POST","url":"`+typeOf(body)+`"}}`)
+	}
 	start := time.Date(2020, 1, 1, 9, 0, 0, 0, time.UTC)
 	for i := range 1000 {
 		add(fmt.Sprintf(`{"resourceType":"Encounter","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"type":[{"text":"Office visit"}],"subject":{"reference":"Patient/%s"},"period":{"start":%q}}`,
