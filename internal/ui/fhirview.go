@@ -115,7 +115,8 @@ func (p *patientJSON) mrn() string {
 	return ""
 }
 
-// displayName is "Family, Given Given" of the official (or first) name.
+// displayName is "Given Given Family" of the official (or first) name, the
+// way the patient is addressed and the way the registration form asked.
 func (p *patientJSON) displayName() string {
 	if len(p.Name) == 0 {
 		return "(no name)"
@@ -140,7 +141,7 @@ func (p *patientJSON) displayName() string {
 	case given == "":
 		return n.Family
 	}
-	return n.Family + ", " + given
+	return given + " " + n.Family
 }
 
 // age in whole years at now, "" when the birth date is unknown or partial.

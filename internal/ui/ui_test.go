@@ -58,7 +58,7 @@ func TestIdleLogoff(t *testing.T) {
 	b := h.signIn("doc")
 	id := b.register("Ada", "Lovelace", "1915-12-10")
 	h.clock.Advance(idle - time.Minute)
-	if _, body := b.get("/patients/" + id); !strings.Contains(body, "<h1>Lovelace, Ada</h1>") {
+	if _, body := b.get("/patients/" + id); !strings.Contains(body, "<h1>Ada Lovelace</h1>") {
 		t.Fatalf("the chart within the idle time:\n%.800s", body)
 	}
 	_, body := b.get("/")
@@ -191,7 +191,7 @@ func TestFormsValidation(t *testing.T) {
 	}
 	// Nothing was written.
 	_, body := b.get("/patients/" + id)
-	mustContain(t, "the chart", body, "<h1>Lovelace, Ada</h1>", "No notes yet.")
+	mustContain(t, "the chart", body, "<h1>Ada Lovelace</h1>", "No notes yet.")
 	if strings.Contains(body, "Latex") || strings.Contains(body, "mmHg") {
 		t.Errorf("an invalid form wrote data:\n%s", body)
 	}
@@ -240,7 +240,7 @@ func TestNotes(t *testing.T) {
 		t.Fatalf("sign: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body = d2.get("/notes/" + note)
-	mustContain(t, "the signed note seen by a colleague", body, "Signed by DOC, Pat", "<h3>Plan</h3>", "Paracetamol.", "Earlier versions", "Version 2 (draft")
+	mustContain(t, "the signed note seen by a colleague", body, "Signed by Pat DOC", "<h3>Plan</h3>", "Paracetamol.", "Earlier versions", "Version 2 (draft")
 	if resp, _ := b.post("/notes/"+note+"/edit", url.Values{"version": {"3"}, "action": {"draft"}, "s00": {"changed"}}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("editing a signed note: %d", resp.StatusCode)
 	}
@@ -252,7 +252,7 @@ func TestNotes(t *testing.T) {
 		t.Fatalf("addendum: %d", resp.StatusCode)
 	}
 	_, body = b.get("/notes/" + note)
-	mustContain(t, "the note with its addendum", body, "Paracetamol.", "Seen again: better.", "Signed by DOC2, Pat")
+	mustContain(t, "the note with its addendum", body, "Paracetamol.", "Seen again: better.", "Signed by Pat DOC2")
 	_, body = b.get("/patients/" + id)
 	mustContain(t, "the chart", body, "SOAP progress note", "1 addendum")
 }
