@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/continuum-ehr/continuum/internal/oauth"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 )
 
@@ -20,6 +21,7 @@ type chartData struct {
 	Vitals      []vitalItem
 	Encounters  []chartItem
 	Notes       []noteItem
+	Apps        []oauth.App
 }
 
 type chartItem struct {
@@ -78,7 +80,14 @@ func (u *UI) chart(rw http.ResponseWriter, r *http.Request, usr *user) error {
 	if d.Notes, err = u.notes(r, usr, id); err != nil {
 		return err
 	}
-	u.render(rw, r, http.StatusOK, "patient_chart.html", page{Title: b.Name, User: usr, Message: flash(r), Data: d})
+	if d.Apps, err = u.opts.OAuth.LaunchableApps(ctx, usr.Org); err != nil {
+		return err
+	}
+	var origins []string
+	for _, a := range d.Apps {
+		origins = append(origins, a.Origin)
+	}
+	u.render(rw, r, http.StatusOK, "patient_chart.html", page{Title: b.Name, User: usr, Message: flash(r), Data: d, FormOrigins: origins})
 	return nil
 }
 

@@ -30,6 +30,7 @@ func (u *UI) routes() *http.ServeMux {
 	mux.Handle("POST /patients/{id}/allergies/new", u.signedIn(u.addAllergy))
 	mux.Handle("GET /patients/{id}/vitals/new", u.signedIn(u.vitalsForm))
 	mux.Handle("POST /patients/{id}/vitals/new", u.signedIn(u.recordVitals))
+	mux.Handle("POST /patients/{id}/apps/{client}", u.signedIn(u.launchApp))
 
 	mux.Handle("GET /notes/{id}", u.signedIn(u.viewNote))
 	mux.Handle("GET /notes/{id}/edit", u.signedIn(u.editNote))

@@ -117,13 +117,23 @@ type page struct {
 	Message string
 	Idle    int // seconds until the page reloads (auto-logoff)
 	Data    any
+	// FormOrigins are other origins the page's forms may redirect to.
+	FormOrigins []string
 }
 
 // securityHeaders are those of every workspace page: nothing from other
 // origins, no framing (clickjacking), no caching (patient data).
-func securityHeaders(h http.Header) {
+// formOrigins are other origins a form on the page may end up at: the
+// launch URIs of the chart's apps (form-action applies to redirects).
+func securityHeaders(h http.Header, formOrigins ...string) {
+	formAction := "'self'"
+	for _, o := range formOrigins {
+		if o != "" && !strings.ContainsAny(o, " ;,'") {
+			formAction += " " + o
+		}
+	}
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		"connect-src 'self'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -131,7 +141,7 @@ func securityHeaders(h http.Header) {
 
 func (u *UI) render(rw http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	h := rw.Header()
-	securityHeaders(h)
+	securityHeaders(h, p.FormOrigins...)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	if p.User != nil {
 		p.Idle = int(u.opts.Idle/time.Second) + 5
