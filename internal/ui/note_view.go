@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -52,7 +53,7 @@ func (u *UI) showNote(rw http.ResponseWriter, r *http.Request, usr *user, status
 	if signed {
 		data.Signed = minute(d.Date)
 	}
-	all, err := u.rec.patientRecords(ctx, "DocumentReference", strings.TrimPrefix(d.Subject.Reference, "Patient/"))
+	all, err := u.rec.find(ctx, usr.Org, "DocumentReference", url.Values{"relatesto": {"DocumentReference/" + id}}, maxList)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -180,9 +181,9 @@ func (u *UI) notes(r *http.Request, usr *user, patient string) ([]noteItem, erro
 	var rs []resource
 	var err error
 	if patient != "" {
-		rs, err = u.rec.patientRecords(ctx, "DocumentReference", patient)
+		rs, err = u.rec.patientRecords(ctx, usr.Org, "DocumentReference", patient, url.Values{"_sort": {"-date"}}, maxList)
 	} else {
-		rs, err = u.rec.drafts(ctx, usr.Ref)
+		rs, err = u.rec.drafts(ctx, usr.Org, usr.Ref)
 	}
 	if err != nil {
 		return nil, err

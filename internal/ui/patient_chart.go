@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -43,7 +44,7 @@ func (u *UI) patientOf(ctx context.Context, usr *user, id string) (resource, ban
 	if err != nil {
 		return resource{}, banner{}, err
 	}
-	allergies, err := u.allergies(ctx, id)
+	allergies, err := u.allergies(ctx, usr.Org, id)
 	if err != nil {
 		return resource{}, banner{}, err
 	}
@@ -62,19 +63,19 @@ func (u *UI) chart(rw http.ResponseWriter, r *http.Request, usr *user) error {
 		return err
 	}
 	d := chartData{Banner: b}
-	if d.Allergies, err = u.allergies(ctx, id); err != nil {
+	if d.Allergies, err = u.allergies(ctx, usr.Org, id); err != nil {
 		return err
 	}
-	if d.Problems, err = u.problems(ctx, id); err != nil {
+	if d.Problems, err = u.problems(ctx, usr.Org, id); err != nil {
 		return err
 	}
-	if d.Medications, err = u.medications(ctx, id); err != nil {
+	if d.Medications, err = u.medications(ctx, usr.Org, id); err != nil {
 		return err
 	}
-	if d.Vitals, err = u.latestVitals(ctx, id); err != nil {
+	if d.Vitals, err = u.latestVitals(ctx, usr.Org, id); err != nil {
 		return err
 	}
-	if d.Encounters, err = u.encounters(ctx, id, 5); err != nil {
+	if d.Encounters, err = u.encounters(ctx, usr.Org, id, 5); err != nil {
 		return err
 	}
 	if d.Notes, err = u.notes(r, usr, id); err != nil {
@@ -123,8 +124,8 @@ func active(cs *codeableConcept, activeCodes ...string) bool {
 	return false
 }
 
-func (u *UI) allergies(ctx context.Context, patient string) ([]chartItem, error) {
-	rs, err := u.rec.patientRecords(ctx, "AllergyIntolerance", patient)
+func (u *UI) allergies(ctx context.Context, org, patient string) ([]chartItem, error) {
+	rs, err := u.rec.patientRecords(ctx, org, "AllergyIntolerance", patient, nil, maxList)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +162,8 @@ func (u *UI) allergies(ctx context.Context, patient string) ([]chartItem, error)
 	return out, nil
 }
 
-func (u *UI) problems(ctx context.Context, patient string) ([]chartItem, error) {
-	rs, err := u.rec.patientRecords(ctx, "Condition", patient)
+func (u *UI) problems(ctx context.Context, org, patient string) ([]chartItem, error) {
+	rs, err := u.rec.patientRecords(ctx, org, "Condition", patient, nil, maxList)
 	if err != nil {
 		return nil, err
 	}
@@ -182,10 +183,10 @@ func (u *UI) problems(ctx context.Context, patient string) ([]chartItem, error) 
 	return out, nil
 }
 
-func (u *UI) medications(ctx context.Context, patient string) ([]chartItem, error) {
+func (u *UI) medications(ctx context.Context, org, patient string) ([]chartItem, error) {
 	var out []chartItem
 	for _, typ := range []string{"MedicationRequest", "MedicationStatement"} {
-		rs, err := u.rec.patientRecords(ctx, typ, patient)
+		rs, err := u.rec.patientRecords(ctx, org, typ, patient, url.Values{"status": {"active"}}, maxList)
 		if err != nil {
 			return nil, err
 		}
@@ -223,8 +224,10 @@ func (u *UI) medications(ctx context.Context, patient string) ([]chartItem, erro
 	return out, nil
 }
 
-func (u *UI) encounters(ctx context.Context, patient string, n int) ([]chartItem, error) {
-	rs, err := u.rec.patientRecords(ctx, "Encounter", patient)
+func (u *UI) encounters(ctx context.Context, org, patient string, n int) ([]chartItem, error) {
+	// The n most recent by period: a sorted, bounded search, however long
+	// the history (benchmark W10).
+	rs, err := u.rec.patientRecords(ctx, org, "Encounter", patient, url.Values{"_sort": {"-date"}}, n)
 	if err != nil {
 		return nil, err
 	}

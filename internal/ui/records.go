@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"regexp"
 	"time"
@@ -126,31 +127,56 @@ func (rc *records) changes(ctx context.Context, typ string, since time.Time, aft
 	}
 }
 
-// patientRecords returns the current resources of type typ whose subject
-// (or patient) is Patient/id, for the chart's lists.
-//
-// It reads the type's history, as interaction offers no search on this
-// branch yet; when interaction.Search lands this becomes a search by
-// subject (https://hl7.org/fhir/R4/search.html#reference), the only change.
-func (rc *records) patientRecords(ctx context.Context, typ, patientID string) ([]resource, error) {
-	ref := "Patient/" + patientID
+// maxList bounds what one chart list reads.
+const maxList = 2000
+
+// find runs a FHIR search (https://hl7.org/fhir/R4/search.html) narrowed
+// to the organization's resources and returns up to limit matches, paging
+// through the results.
+func (rc *records) find(ctx context.Context, org, typ string, params url.Values, limit int) ([]resource, error) {
+	params.Set("_count", fmt.Sprint(min(limit, 500)))
 	var out []resource
-	_, _, err := rc.changes(ctx, typ, time.Time{}, 0, func(r resource, deleted bool) {
-		if deleted {
-			return
+	for {
+		res, err := rc.svc.Search(ctx, interaction.SearchRequest{Type: typ, Params: params, Orgs: []string{org}})
+		if err != nil {
+			return nil, err
 		}
-		var b struct {
-			Subject *struct{ Reference string } `json:"subject"`
-			Patient *struct{ Reference string } `json:"patient"`
+		for _, v := range res.Page.Matches {
+			out = append(out, resource{Type: v.Type, ID: v.ID, VersionID: v.VersionID, Org: v.Org, Seq: v.Seq, Body: v.Body})
+			if len(out) == limit {
+				return out, nil
+			}
 		}
-		if json.Unmarshal(r.Body, &b) != nil {
-			return
+		if res.Page.Next == "" {
+			return out, nil
 		}
-		if (b.Subject != nil && b.Subject.Reference == ref) || (b.Patient != nil && b.Patient.Reference == ref) {
-			out = append(out, r)
-		}
-	})
-	return out, err
+		params.Set(interaction.CursorParam, res.Page.Next)
+	}
+}
+
+// patientParam is the search parameter that names the patient of a type.
+func patientParam(typ string) string {
+	if typ == "AllergyIntolerance" {
+		return "patient"
+	}
+	return "subject"
+}
+
+// patientRecords returns the organization's current resources of type typ
+// about Patient/id (by subject or patient), for the chart's lists; extra
+// adds parameters such as _sort.
+func (rc *records) patientRecords(ctx context.Context, org, typ, patientID string, extra url.Values, limit int) ([]resource, error) {
+	params := url.Values{patientParam(typ): {"Patient/" + patientID}}
+	for k, v := range extra {
+		params[k] = v
+	}
+	return rc.find(ctx, org, typ, params, limit)
+}
+
+// drafts returns the organization's DocumentReferences that author is
+// writing (docStatus preliminary).
+func (rc *records) drafts(ctx context.Context, org, author string) ([]resource, error) {
+	return rc.find(ctx, org, "DocumentReference", url.Values{"author": {author}, "docstatus": {"preliminary"}, "_sort": {"-date"}}, 100)
 }
 
 // validID is the syntax of a resource id (https://hl7.org/fhir/R4/datatypes.html#id).
@@ -193,24 +219,4 @@ func (rc *records) createAll(ctx context.Context, org string, resources []any) e
 	}
 	_, err = rc.svc.Bundle(ctx, interaction.BundleRequest{Body: b, Org: org})
 	return err
-}
-
-// drafts returns the DocumentReferences authored by author that are
-// drafts (docStatus preliminary). Like patientRecords it reads the type's
-// history until interaction.Search is available (author + docstatus).
-func (rc *records) drafts(ctx context.Context, author string) ([]resource, error) {
-	var out []resource
-	_, _, err := rc.changes(ctx, "DocumentReference", time.Time{}, 0, func(r resource, deleted bool) {
-		if deleted {
-			return
-		}
-		var b struct {
-			DocStatus string `json:"docStatus"`
-			Author    []struct{ Reference string }
-		}
-		if json.Unmarshal(r.Body, &b) == nil && b.DocStatus == "preliminary" && len(b.Author) > 0 && b.Author[0].Reference == author {
-			out = append(out, r)
-		}
-	})
-	return out, err
 }

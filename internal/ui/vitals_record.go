@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,8 +204,8 @@ type vitalItem struct {
 
 // latestVitals summarizes the patient's vital-sign Observations: the
 // latest of each kind and up to ten earlier values, plotted.
-func (u *UI) latestVitals(ctx context.Context, patient string) ([]vitalItem, error) {
-	rs, err := u.rec.patientRecords(ctx, "Observation", patient)
+func (u *UI) latestVitals(ctx context.Context, org, patient string) ([]vitalItem, error) {
+	rs, err := u.rec.patientRecords(ctx, org, "Observation", patient, url.Values{"category": {"vital-signs"}, "_sort": {"-date"}}, vitalsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -329,3 +330,8 @@ func minute(s string) string {
 	}
 	return s
 }
+
+// vitalsRead is how many of the newest vital-sign Observations the chart
+// reads: enough for the latest and ten earlier values of each kind when
+// they are recorded together.
+const vitalsRead = 120
