@@ -38,6 +38,7 @@ func commands() []command {
 		userCommand(),
 		clientCommand(),
 		launchCommand(),
+		auditCommand(),
 		versionCommand(),
 		helpCommand(),
 	}
