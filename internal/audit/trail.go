@@ -342,6 +342,9 @@ func (t *Trail) checkpoint() error {
 		return nil
 	})
 	if err != nil {
+		// E.g. another node signed this position first (PostgreSQL with
+		// several nodes): look at the stored checkpoints again next time.
+		t.cpKnown = false
 		t.log.Error("audit checkpoint failed", "err", err)
 	}
 	return err
