@@ -108,6 +108,27 @@ func (tr *trace) touch(typ, id, vid string, patients []string) {
 	}
 }
 
+// merge adds what another trace touched and wrote (a transaction's
+// entries into the transaction's one AuditEvent).
+func (tr *trace) merge(o *trace) {
+	for _, r := range o.resources {
+		tr.touch(r.Type, r.ID, r.Version, nil)
+	}
+	tr.touch("", "", "", o.patients)
+	for _, org := range o.orgs {
+		if !slices.Contains(tr.orgs, org) {
+			tr.orgs = append(tr.orgs, org)
+		}
+	}
+	tr.written = append(tr.written, o.written...)
+	if tr.breakGlass == "" {
+		tr.breakGlass = o.breakGlass
+	}
+	if tr.hidden == nil && o.hidden != nil {
+		tr.hidden, tr.reason = o.hidden, o.reason
+	}
+}
+
 // wrote records a version the call wrote.
 func (tr *trace) wrote(v *store.Version, patients []string) {
 	tr.touchVersion(v, patients)

@@ -35,9 +35,9 @@
 //
 // Every interaction leaves exactly one AuditEvent (IHE BALP) through the
 // Auditor: a write's event commits in the write's transaction; reads,
-// denials and failures go through the trail's group commit. A batch or
-// transaction leaves one event per entry (a failed transaction one event
-// for the whole Bundle, since nothing of it happened).
+// denials and failures go through the trail's group commit. A batch leaves
+// one event per entry; a transaction one event naming every resource and
+// patient it touched.
 //
 // Tenancy (docs/decisions/0004-tenancy.md): a new resource belongs to the
 // organization writeOrg chooses for the caller (the request's Org when the

@@ -96,9 +96,9 @@ func order(method string) int {
 //
 // Authorization: every entry is decided as a request of its own (SMART:
 // "batch and transaction requests SHALL be validated based on the actual
-// requests within them"), and leaves its own AuditEvent; a transaction's
-// events commit with it, and a failed transaction leaves one event for the
-// whole Bundle.
+// requests within them"). A batch entry leaves its own AuditEvent; a
+// transaction leaves one, naming every resource and patient its entries
+// touched, committed with it (or recording its failure).
 func (s *Service) Bundle(ctx context.Context, req BundleRequest) (*BundleResult, error) {
 	c := callerFrom(ctx)
 	if !c.ok {
@@ -196,7 +196,13 @@ func (s *Service) bundle(ctx context.Context, c caller, req BundleRequest) (*Bun
 			}
 			out.Entries[e.index] = res
 		}
-		return s.commitTx(ctx, tx, c, traces...)
+		// One AuditEvent for the transaction, naming every resource it
+		// read or wrote and every patient they concern: a bulk load of a
+		// thousand entries is one record, not a thousand.
+		for _, etr := range traces {
+			tr.merge(etr)
+		}
+		return s.commitTx(ctx, tx, c, tr)
 	})
 	if err != nil {
 		for _, etr := range traces {

@@ -212,11 +212,11 @@ func TestEnforcement(t *testing.T) {
 				audits: [][]string{read("0", `"Observation/o1`), read("4", `"Observation/o3`)}},
 			{name: "other org in a transaction", token: "doc-a", method: "POST", path: "/fhir", body: batch("transaction", "Observation/o1", "Observation/o3"), status: 404,
 				audits: [][]string{{`"code":"transaction"`, `"outcome":"4"`}}},
-			{name: "transaction, one AuditEvent per entry", token: "doc-a", method: "POST", path: "/fhir",
+			{name: "transaction, one AuditEvent naming every entry", token: "doc-a", method: "POST", path: "/fhir",
 				body: `{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"GET","url":"Observation/o1"}},` +
 					`{"fullUrl":"urn:uuid:5d1b4a0e-8f6c-4d8e-9a53-2c1f7e9b0a11","resource":` + newObs + `,"request":{"method":"POST","url":"Observation"}}]}`,
 				status: 200, contains: []string{`"status":"201 Created"`},
-				audits: [][]string{{`"code":"create"`, `"outcome":"0"`, `"Patient/p1"`, `"u-doc-a"`}, read("0", `"Observation/o1/_history/1"`)}},
+				audits: [][]string{{`"code":"transaction"`, `"outcome":"0"`, `"Patient/p1"`, `"u-doc-a"`, `"Observation/o1/_history/1"`}}},
 			{name: "backend client of org-a", token: "backend-a", method: "GET", path: "/fhir/Observation/o1", status: 200, audits: [][]string{read("0", `"etl"`)}},
 			{name: "backend client and org-b", token: "backend-a", method: "GET", path: "/fhir/Observation/o3", status: 404, audits: [][]string{read("4", `"etl"`)}},
 			{name: "writing for another organization", token: "doc-a", method: "POST", path: "/fhir/Observation", header: map[string]string{HeaderOrganization: "org-b"},
