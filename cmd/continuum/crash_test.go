@@ -166,7 +166,16 @@ func newFHIRClient(t *testing.T, s *served) *fhirClient {
 		t.Fatal(err)
 	}
 	if resp.StatusCode == http.StatusNotFound {
-		return c // no authorization server: the API is open
+		// No authorization server: the API refuses everyone (deny by
+		// default, docs/security.md), so there is nothing to write with.
+		probe, _, err := c.do(context.Background(), "GET", "/Patient/probe", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if probe.StatusCode == http.StatusUnauthorized {
+			t.Skip("the FHIR API needs a bearer token and this server publishes no SMART discovery to get one")
+		}
+		return c
 	}
 	var disco struct {
 		TokenEndpoint string `json:"token_endpoint"`

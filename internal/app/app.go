@@ -40,6 +40,7 @@ func commands() []command {
 		launchCommand(),
 		importCommand(),
 		synthCommand(),
+		auditCommand(),
 		versionCommand(),
 		helpCommand(),
 	}

@@ -83,7 +83,7 @@ func loadDemo(ctx context.Context, svc *interaction.Service, st store.Store, log
 		return createDemoAccounts(ctx, svc, sink.data, log)
 	}
 	var failed []string
-	im := bulkimport.New(bulkimport.Options{Service: svc, Org: restOrg, Report: func(f bulkimport.Failure) {
+	im := bulkimport.New(bulkimport.Options{Service: svc, Org: defaultOrg, Report: func(f bulkimport.Failure) {
 		if len(failed) < 3 {
 			failed = append(failed, f.Error())
 		}

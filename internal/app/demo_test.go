@@ -3,10 +3,13 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
 	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/config"
 	"github.com/continuum-ehr/continuum/internal/interaction"
@@ -23,7 +26,7 @@ func TestDemo(t *testing.T) {
 	pop.Patients = 3 // the mechanism; the size is serve's
 
 	st := sqltest.Backends()[0].Open(t)
-	svc := newInteractions(config.Default(), st)
+	svc := newInteractions(config.Default(), st, testTrail(t, st))
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	if err := loadDemo(ctx, svc, st, log, pop); err != nil {
@@ -49,13 +52,13 @@ func TestDemo(t *testing.T) {
 
 	// An interrupted load (the directory only) is completed.
 	st2 := sqltest.Backends()[0].Open(t)
-	svc2 := newInteractions(config.Default(), st2)
+	svc2 := newInteractions(config.Default(), st2, testTrail(t, st2))
 	sink := &demoSink{files: map[string]*bytes.Buffer{}}
 	if err := synth.Generate(ctx, pop, sink); err != nil {
 		t.Fatal(err)
 	}
 	org := sink.data.Organizations[0]
-	if _, err := svc2.Update(auth.NewContext(ctx, auth.NewSystem()), interaction.UpdateRequest{Type: org.Type, ID: org.ID, Body: org.JSON, Org: restOrg}); err != nil {
+	if _, err := svc2.Update(auth.NewContext(ctx, auth.NewSystem()), interaction.UpdateRequest{Type: org.Type, ID: org.ID, Body: org.JSON, Org: defaultOrg}); err != nil {
 		t.Fatal(err)
 	}
 	if err := loadDemo(ctx, svc2, st2, log, pop); err != nil {
@@ -100,4 +103,19 @@ func sameCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// testTrail is an audit trail over st with a throwaway key.
+func testTrail(t *testing.T, st store.Store) *audit.Trail {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := audit.NewTrail(audit.TrailOptions{Store: st, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return tr
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/continuum-ehr/continuum/internal/audit"
 	"io"
 	"log/slog"
 	"os"
@@ -28,7 +29,7 @@ import (
 // defaultOrg is the deployment's default organization: users created
 // without --org and clients without --org belong to it. initStore creates
 // it (it is also the organization REST writes were owned by before
-// principals: restOrg).
+// principals: defaultOrg).
 const defaultOrg = "default"
 
 // secretKeyFile is where the SQLite deployment keeps its generated secret
@@ -48,7 +49,7 @@ func initStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureDefaultOrg(ctx, st); err != nil {
+	if err := ensureDefaultOrg(ctx, cfg, st); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -58,13 +59,23 @@ func initStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 // systemInteractions returns the interactions as the server itself sees
 // them, for the CLI's writes of directory resources: validated and
 // audited like any other write, with the system principal.
-func systemInteractions(ctx context.Context, st store.Store) (context.Context, *interaction.Service) {
+// done closes the audit trail (flushing it and signing a checkpoint).
+func systemInteractions(ctx context.Context, cfg config.Config, st store.Store) (sctx context.Context, svc *interaction.Service, done func(), err error) {
+	key, _, err := audit.LoadOrCreateKey(cfg.AuditKey())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	trail, err := audit.NewTrail(audit.TrailOptions{Store: st, Key: key})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	r4 := spec.R4()
 	v := validate.New(r4, validate.Options{MaxBytes: 1 << 20, MaxDepth: validate.DefaultMaxDepth})
-	return auth.NewContext(ctx, auth.NewSystem()), interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4})
+	svc = interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4, Audit: trail, Site: "continuum CLI"})
+	return auth.NewContext(ctx, auth.NewSystem()), svc, func() { _ = trail.Close() }, nil
 }
 
-func ensureDefaultOrg(ctx context.Context, st store.Store) error {
+func ensureDefaultOrg(ctx context.Context, cfg config.Config, st store.Store) error {
 	_, err := st.Read(ctx, "Organization", defaultOrg)
 	if err == nil {
 		return nil
@@ -72,7 +83,11 @@ func ensureDefaultOrg(ctx context.Context, st store.Store) error {
 	if oe := outcome.As(err); oe == nil || oe.Kind != outcome.NotFound {
 		return err
 	}
-	sctx, svc := systemInteractions(ctx, st)
+	sctx, svc, done, err := systemInteractions(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	defer done()
 	_, err = svc.Update(sctx, interaction.UpdateRequest{Type: "Organization", ID: defaultOrg,
 		Body: organization(defaultOrg, "Default organization")})
 	return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -45,7 +46,7 @@ func runImport(ctx context.Context, c command, e *env, args []string) int {
 	fs := c.flags()
 	cfg.StorageFlags(fs)
 	cfg.LimitFlags(fs)
-	org := fs.String("org", restOrg, "`ID` of the organization that owns the imported clinical data (directory resources such as Organization and Practitioner belong to the deployment)")
+	org := fs.String("org", defaultOrg, "`ID` of the organization that owns the imported clinical data (directory resources such as Organization and Practitioner belong to the deployment)")
 	quiet := fs.Bool("quiet", false, "no progress line, only failures and the summary")
 	if code, ok := c.parseFlags(e, fs, &cfg, args); !ok {
 		return code
@@ -74,11 +75,17 @@ func runImport(ctx context.Context, c command, e *env, args []string) int {
 		return exitFail
 	}
 	defer st.Close()
+	trail, err := openTrail(cfg, st, slog.New(slog.NewTextHandler(e.stderr, nil)))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "continuum import: %v\n", err)
+		return exitFail
+	}
+	defer trail.Close() // before the store closes: flushes the last group
 
 	var out sync.Mutex // failure lines and the progress line share stderr
 	prog := newProgressLine(e.stderr, !*quiet, &out)
 	im := bulkimport.New(bulkimport.Options{
-		Service:  newInteractions(cfg, st),
+		Service:  newInteractions(cfg, st, trail),
 		Org:      *org,
 		MaxBytes: int(cfg.MaxBytes),
 		Report: func(f bulkimport.Failure) {
@@ -104,11 +111,13 @@ func runImport(ctx context.Context, c command, e *env, args []string) int {
 	return exitOK
 }
 
-// newInteractions builds the interaction service over st as serve does.
-func newInteractions(cfg config.Config, st store.Store) *interaction.Service {
+// newInteractions builds the interaction service over st as serve does,
+// auditing into trail.
+func newInteractions(cfg config.Config, st store.Store, trail interaction.Auditor) *interaction.Service {
 	r4 := spec.R4()
 	v := validate.New(r4, validate.Options{MaxBytes: int(cfg.MaxBytes), MaxDepth: validate.DefaultMaxDepth})
-	return interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4})
+	return interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4, Audit: trail,
+		Search: interaction.SearchDefaults{Location: cfg.Location}, Server: cfg.BaseURL + "/fhir", Site: cfg.BaseURL})
 }
 
 // summaryLine is the last line of an import.

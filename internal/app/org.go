@@ -35,6 +35,7 @@ func runOrg(ctx context.Context, c command, e *env, args []string) int {
 	cfg := config.Default()
 	fs := c.flags()
 	cfg.StorageFlags(fs)
+	cfg.AuditFlags(fs)
 	id := fs.String("id", "", "the Organization `ID` (letters, digits, '-' and '.')")
 	name := fs.String("name", "", "the organization's `NAME`")
 	if code, ok := c.parseFlags(e, fs, &cfg, args); !ok {
@@ -55,7 +56,11 @@ func runOrg(ctx context.Context, c command, e *env, args []string) int {
 		return fail(e, c, err)
 	}
 	defer st.Close()
-	sctx, svc := systemInteractions(ctx, st)
+	sctx, svc, done, err := systemInteractions(ctx, cfg, st)
+	if err != nil {
+		return fail(e, c, err)
+	}
+	defer done()
 	res, err := svc.Update(sctx, interaction.UpdateRequest{Type: "Organization", ID: *id, Body: organization(*id, *name)})
 	if err != nil {
 		return fail(e, c, err)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
 	"github.com/continuum-ehr/continuum/internal/authweb"
 	"github.com/continuum-ehr/continuum/internal/config"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
@@ -32,7 +33,9 @@ func serveCommand() command {
 		usage:   "serve [flags]",
 		help: `Runs Continuum until interrupted (SIGINT or SIGTERM, which shut it down gracefully).
 The FHIR R4 API is under <base-url>/fhir (GET /fhir/metadata for what it offers) and
-GET /healthz answers 200 when the server is ready. Logs go to standard error.`,
+GET /healthz answers 200 when the server is ready. Every FHIR request but metadata needs a
+bearer token and is audited; the audit checkpoints are signed with --audit-key-file
+(created on first start). Logs go to standard error.`,
 		run: runServe,
 	}
 }
@@ -42,6 +45,7 @@ func runServe(ctx context.Context, c command, e *env, args []string) int {
 	fs := c.flags()
 	cfg.StorageFlags(fs)
 	cfg.ServeFlags(fs)
+	cfg.AuditFlags(fs)
 	cfg.LimitFlags(fs)
 	cfg.LogFlags(fs)
 	if code, ok := c.parseFlags(e, fs, &cfg, args); !ok {
@@ -94,6 +98,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 
+	// The audit trail: its checkpoint key lives in a file, outside the
+	// database (docs/security.md).
+	trail, err := openTrail(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer trail.Close() // before the store closes: flushes the last group
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -108,7 +120,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(cfg, st, idp, log, time.Now())
+	srv, err := newServer(cfg, st, trail, idp, nil, log, time.Now())
 	if err != nil {
 		return err
 	}
@@ -123,7 +135,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Demo {
 		log.Info("demo mode: loading the demo organizations, clinicians and patients into an empty store")
 		demo.Go(func() {
-			if err := loadDemo(ctx, newInteractions(cfg, st), st, log, demoPopulation()); err != nil && ctx.Err() == nil {
+			if err := loadDemo(ctx, newInteractions(cfg, st, trail), st, log, demoPopulation()); err != nil && ctx.Err() == nil {
 				log.Error("demo mode: loading the demo data failed", "err", err)
 			}
 		})
@@ -135,10 +147,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return err
 }
 
-// restOrg owns the resources REST writes create until principals (the
-// authorization issue) say on whose behalf a request acts
-// (docs/decisions/0004-tenancy.md).
-const restOrg = "default"
+// openTrail loads (or on first start creates) the audit key and starts the
+// audit trail over st.
+func openTrail(cfg config.Config, st store.Store, log *slog.Logger) (*audit.Trail, error) {
+	key, created, err := audit.LoadOrCreateKey(cfg.AuditKey())
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("created the audit signing key; back it up apart from the database", "file", cfg.AuditKey())
+	}
+	return audit.NewTrail(audit.TrailOptions{Store: st, Key: key, Logger: log})
+}
 
 // openStore opens the store the configuration names, migrating an empty one:
 // PostgreSQL with --database-url, else SQLite under --data.
@@ -159,23 +179,29 @@ func openStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 // newServer assembles the HTTP server: definitions → validator → $validate
 // and, over st, the interactions → REST API → server. st nil leaves the
 // resource interactions out; idp nil leaves out the authorization server.
-func newServer(cfg config.Config, st store.Store, idp *authweb.Web, log *slog.Logger, started time.Time) (*server.Server, error) {
+// authn says who calls the FHIR API: idp's bearer tokens when nil; with
+// neither, every FHIR request but metadata answers 401 — never an open API.
+func newServer(cfg config.Config, st store.Store, trail interaction.Auditor, idp *authweb.Web, authn rest.Authenticator, log *slog.Logger, started time.Time) (*server.Server, error) {
 	r4 := spec.R4()
 	v := validate.New(r4, validate.Options{MaxBytes: int(cfg.MaxBytes), MaxDepth: validate.DefaultMaxDepth})
 	var svc *interaction.Service
 	if st != nil {
 		svc = interaction.New(interaction.Options{Store: st, Validator: v, Spec: r4,
-			Search: interaction.SearchDefaults{Location: cfg.Location}})
+			Search: interaction.SearchDefaults{Location: cfg.Location}, Audit: trail,
+			Server: cfg.BaseURL + "/fhir", Site: cfg.BaseURL})
+	}
+	if authn == nil && idp != nil {
+		authn = idp
 	}
 	api := rest.New(rest.Options{
-		BaseURL:      cfg.BaseURL,
-		Spec:         r4,
-		Validate:     operation.NewValidate(v, validate.DefaultMaxDepth),
-		Interactions: svc,
-		Org:          restOrg,
-		Software:     rest.Software{Name: "Continuum", Version: readBuild().version},
-		Started:      started,
-		Logger:       log,
+		BaseURL:       cfg.BaseURL,
+		Spec:          r4,
+		Validate:      operation.NewValidate(v, validate.DefaultMaxDepth),
+		Interactions:  svc,
+		Authenticator: authn,
+		Software:      rest.Software{Name: "Continuum", Version: readBuild().version},
+		Started:       started,
+		Logger:        log,
 	})
 	var handler http.Handler = api.Handler()
 	if idp != nil {

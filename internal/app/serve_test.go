@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/config"
+	"github.com/continuum-ehr/continuum/internal/outcome"
 )
 
 func TestServeRefuses(t *testing.T) {
@@ -137,7 +139,7 @@ func TestStack(t *testing.T) {
 	cfg := config.Default()
 	cfg.MaxBytes = 1 << 10
 	cfg.BaseURL = "http://127.0.0.1:8080"
-	srv, err := newServer(cfg, nil, nil, slog.New(slog.DiscardHandler), time.Now())
+	srv, err := newServer(cfg, nil, nil, nil, anyBearer{}, slog.New(slog.DiscardHandler), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,14 +163,19 @@ func TestStack(t *testing.T) {
 		{name: "unknown path", method: "GET", path: "/fhir/Unknown/x/y/z", wantStatus: 404, wantBody: `"not-found"`},
 		{name: "xml", method: "GET", path: "/fhir/metadata", header: map[string]string{"Accept": "application/fhir+xml"}, wantStatus: 406, wantBody: "OperationOutcome"},
 		{name: "request id echoed", method: "GET", path: "/fhir/metadata", header: map[string]string{"X-Request-Id": "abc-123"}, wantStatus: 200, wantBody: "CapabilityStatement"},
+		{name: "no token", method: "GET", path: "/fhir/Patient/x", header: map[string]string{"Authorization": ""}, wantStatus: 401, wantBody: `"login"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, ts.URL+tc.path, tc.body)
 			if tc.chunked {
 				req.ContentLength = -1
 			}
+			req.Header.Set("Authorization", "Bearer test")
 			for k, v := range tc.header {
 				req.Header.Set(k, v)
+			}
+			if req.Header.Get("Authorization") == "" {
+				req.Header.Del("Authorization")
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -191,4 +198,15 @@ func TestStack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// anyBearer authenticates any bearer token as the system principal: the
+// stack test is about the HTTP layers, not authorization.
+type anyBearer struct{}
+
+func (anyBearer) Authenticate(r *http.Request) (auth.Principal, error) {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		return auth.NewSystem(), nil
+	}
+	return auth.Principal{}, outcome.New(outcome.Unauthorized, "login", "no access token")
 }

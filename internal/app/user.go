@@ -49,6 +49,7 @@ func runUser(ctx context.Context, c command, e *env, args []string) int {
 	cfg := config.Default()
 	fs := c.flags()
 	cfg.StorageFlags(fs)
+	cfg.AuditFlags(fs)
 	username := fs.String("username", "", "the account's `USERNAME`")
 	passwordFile := fs.String("password-file", "", "`FILE` holding the password (- for standard input)")
 	var role, org, practitioner, patient *string
@@ -120,7 +121,7 @@ func runUser(ctx context.Context, c command, e *env, args []string) int {
 		if _, err := st.Read(ctx, "Organization", *org); err != nil {
 			return fail(e, c, fmt.Errorf("cannot use Organization/%s: %w (create it with continuum org create)", *org, err))
 		}
-		id, err := linkPractitioner(ctx, st, *practitioner, *username, *org, spec.Memberships[0].Role)
+		id, err := linkPractitioner(ctx, cfg, st, *practitioner, *username, *org, spec.Memberships[0].Role)
 		if err != nil {
 			return fail(e, c, err)
 		}
@@ -137,8 +138,12 @@ func runUser(ctx context.Context, c command, e *env, args []string) int {
 // linkPractitioner returns the Practitioner of a new practitioner user,
 // creating one when id is "", and adds a PractitionerRole for the role at
 // org.
-func linkPractitioner(ctx context.Context, st store.Store, id, username, org, role string) (string, error) {
-	sctx, svc := systemInteractions(ctx, st)
+func linkPractitioner(ctx context.Context, cfg config.Config, st store.Store, id, username, org, role string) (string, error) {
+	sctx, svc, done, err := systemInteractions(ctx, cfg, st)
+	if err != nil {
+		return "", err
+	}
+	defer done()
 	if id != "" {
 		if _, err := st.Read(ctx, "Practitioner", id); err != nil {
 			return "", fmt.Errorf("cannot use Practitioner/%s: %w", id, err)
@@ -151,7 +156,7 @@ func linkPractitioner(ctx context.Context, st store.Store, id, username, org, ro
 		}
 		id = res.Version.ID
 	}
-	_, err := svc.Create(sctx, interaction.CreateRequest{Type: "PractitionerRole", Body: fmt.Appendf(nil,
+	_, err = svc.Create(sctx, interaction.CreateRequest{Type: "PractitionerRole", Body: fmt.Appendf(nil,
 		`{"resourceType":"PractitionerRole","active":true,"practitioner":{"reference":"Practitioner/%s"},`+
 			`"organization":{"reference":"Organization/%s"},"code":[{"coding":[{"system":%q,"code":%q}]}]}`,
 		id, org, roleSystem, role)})
@@ -185,6 +190,7 @@ func runUserDisable(ctx context.Context, c command, e *env, args []string, disab
 	cfg := config.Default()
 	fs := c.flags()
 	cfg.StorageFlags(fs)
+	cfg.AuditFlags(fs)
 	username := fs.String("username", "", "the account's `USERNAME`")
 	if code, ok := c.parseFlags(e, fs, &cfg, args); !ok {
 		return code

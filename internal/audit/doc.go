@@ -1,8 +1,10 @@
 // Package audit builds Continuum's audit trail: IHE BALP-shaped AuditEvents
 // (https://profiles.ihe.net/ITI/BALP/), a hash chain over their digests, and
-// signed checkpoints, with the checks that prove the trail intact. This part
-// is storage-free; the store keeps the entries and interaction emits them
-// (architecture.md §4).
+// signed checkpoints, with the checks that prove the trail intact; and the
+// Trail that appends them to the store (trail.go: in a write's transaction,
+// or through a group commit of at most one second for everything else) and
+// VerifyStore, which `continuum audit verify` runs. interaction emits the
+// events (architecture.md §4); docs/security.md states the guarantees.
 //
 // # Events
 //

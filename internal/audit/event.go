@@ -91,6 +91,10 @@ type Record struct {
 	// their boundary; it marks the event for review.
 	BreakGlass string
 	RequestID  string // X-Request-Id, tying the event to the log line
+	// Organizations own the resources the event is about. They are not
+	// part of the AuditEvent: they are stored beside it so that an
+	// organization's administrators see their organization's events.
+	Organizations []string
 }
 
 // Code systems (https://profiles.ihe.net/ITI/BALP/).

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
+	crand "crypto/rand"
+	"github.com/continuum-ehr/continuum/internal/audit"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +33,7 @@ type harness struct {
 
 func newHarness(t *testing.T, b sqltest.Backend) *harness {
 	st := b.Open(t)
-	return &harness{st: st, svc: interaction.New(interaction.Options{Store: st, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})}
+	return &harness{st: st, svc: interaction.New(interaction.Options{Store: st, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4(), Audit: testTrail(t, st)})}
 }
 
 func (h *harness) run(t *testing.T, paths ...string) Summary {
@@ -304,7 +307,7 @@ func BenchmarkImportNDJSON(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		st := sqltest.Backends()[0].Open(b)
-		svc := interaction.New(interaction.Options{Store: st, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})
+		svc := interaction.New(interaction.Options{Store: st, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4(), Audit: testTrail(b, st)})
 		im := New(Options{Service: svc, Org: "o"})
 		b.StartTimer()
 		sum, err := im.ImportPaths(auth.NewContext(context.Background(), auth.NewSystem()), []string{filepath.Join(dir, "in")})
@@ -314,4 +317,19 @@ func BenchmarkImportNDJSON(b *testing.B) {
 		n += sum.Resources()
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "resources/s")
+}
+
+// testTrail is an audit trail over st with a throwaway key.
+func testTrail(t testing.TB, st store.Store) *audit.Trail {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := audit.NewTrail(audit.TrailOptions{Store: st, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return tr
 }

@@ -27,7 +27,7 @@ func FuzzImportReader(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	st := sqltest.Backends()[0].Open(f)
-	svc := interaction.New(interaction.Options{Store: st, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})
+	svc := interaction.New(interaction.Options{Store: st, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4(), Audit: testTrail(f, st)})
 	ctx := auth.NewContext(context.Background(), auth.NewSystem())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		im := New(Options{Service: svc, Org: "fuzz", MaxBytes: 1 << 16})

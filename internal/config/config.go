@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	TLSCert       string         // PEM certificate chain file; with TLSKey enables native TLS
 	TLSKey        string         // PEM private key file
 	SecretKeyFile string         // file holding the key that encrypts signing keys at rest
+
+	// Audit (AuditFlags).
+	AuditKeyFile string // ed25519 key signing audit checkpoints; "" means <data>/audit.key
 
 	// Limits (LimitFlags).
 	MaxBytes int64 // largest accepted request body or input file
@@ -97,6 +101,21 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, usage("tls-cert", "PEM certificate chain `FILE`; with --tls-key serves HTTPS"))
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, usage("tls-key", "PEM private key `FILE`"))
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, usage("secret-key-file", "`FILE` holding the key that encrypts signing keys at rest"))
+}
+
+// AuditFlags registers --audit-key-file.
+func (c *Config) AuditFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", c.AuditKeyFile, usage("audit-key-file",
+		"`FILE` of the ed25519 key that signs audit checkpoints, kept outside the database; created 0600 if missing (default <data>/audit.key)"))
+}
+
+// AuditKey returns the audit key file: AuditKeyFile, or audit.key in the
+// data directory.
+func (c Config) AuditKey() string {
+	if c.AuditKeyFile != "" {
+		return c.AuditKeyFile
+	}
+	return filepath.Join(c.Data, "audit.key")
 }
 
 // LimitFlags registers --max-bytes.

@@ -43,6 +43,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("session_idle", r.SessionIdle),
 		slog.Bool("tls", r.TLS()),
 		slog.Bool("secret_key_file", r.SecretKeyFile != ""),
+		slog.String("audit_key_file", r.AuditKey()),
 		slog.Int64("max_bytes", r.MaxBytes),
 		slog.String("log_format", r.LogFormat),
 		slog.String("log_level", r.LogLevel.String()),

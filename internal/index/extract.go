@@ -240,6 +240,22 @@ func (x *Extractor) Params(resourceType string) []string {
 // An error means the resource is not a resource, or an expression failed
 // on it (the error names the parameter).
 func (x *Extractor) Extract(resource *fhir.Value) (Entries, error) {
+	return x.extract(resource, nil)
+}
+
+// ExtractParams is Extract limited to the parameters named in codes: what
+// authorization needs on every read (the references of the Patient
+// compartment's parameters, the parameters of a scope's constraint), at a
+// fraction of the cost of every row.
+func (x *Extractor) ExtractParams(resource *fhir.Value, codes []string) (Entries, error) {
+	if codes == nil {
+		codes = []string{}
+	}
+	return x.extract(resource, codes)
+}
+
+// extract evaluates the parameters named in only, or all when only is nil.
+func (x *Extractor) extract(resource *fhir.Value, only []string) (Entries, error) {
 	var e Entries
 	if resource == nil || resource.Kind != fhir.Object {
 		return e, outcome.New(outcome.Invalid, "", "index: a resource must be a JSON object")
@@ -254,6 +270,9 @@ func (x *Extractor) Extract(resource *fhir.Value) (Entries, error) {
 	}
 	root := fhirpath.Collection{fhirpath.ResourceNode(x.spec, resource)}
 	for _, p := range params {
+		if only != nil && !slices.Contains(only, p.code) {
+			continue
+		}
 		if p.heads != nil && !x.evaluateAll && !hasAny(resource, p.heads) {
 			continue
 		}

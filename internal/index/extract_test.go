@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +183,39 @@ func renderReference(r *Reference) string {
 		s += " identifier#" + h(r.IdentifierHash)
 	}
 	return s
+}
+
+// TestExtractParams: limiting extraction to some parameters gives exactly
+// their rows of a full extraction.
+func TestExtractParams(t *testing.T) {
+	x := New(spec.R4())
+	res, err := fhir.Parse([]byte(`{"resourceType":"Observation","status":"final","code":{"text":"x"},
+		"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],
+		"subject":{"reference":"Patient/p1"},"performer":[{"reference":"Practitioner/d1"},{"reference":"Patient/p2"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := x.Extract(&res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	some, err := x.ExtractParams(&res, []string{"subject", "performer", "category"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Reference
+	for _, r := range all.References {
+		if r.Param == "subject" || r.Param == "performer" {
+			want = append(want, r)
+		}
+	}
+	if !reflect.DeepEqual(some.References, want) || len(want) != 3 {
+		t.Errorf("references = %+v, want %+v", some.References, want)
+	}
+	if len(some.Tokens) != 1 || some.Tokens[0].Param != "category" || some.Tokens[0].Code != "laboratory" || len(some.Dates) != 0 {
+		t.Errorf("tokens = %+v, dates = %+v", some.Tokens, some.Dates)
+	}
+	if none, err := x.ExtractParams(&res, nil); err != nil || none.Len() != 0 {
+		t.Errorf("no parameters: %d rows, %v", none.Len(), err)
+	}
 }

@@ -1,16 +1,12 @@
 package interaction
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/continuum-ehr/continuum/internal/fhir/spec"
-	"github.com/continuum-ehr/continuum/internal/validate"
 
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
 )
@@ -31,7 +27,7 @@ func BenchmarkCreate(b *testing.B) {
 				b.Skip(sqltest.EnvURL + " is not set")
 			}
 			s := newService(b, be)
-			ctx := context.Background()
+			ctx := systemContext()
 			body := []byte(benchObservation)
 			b.SetParallelism(8)
 			b.ResetTimer()
@@ -67,8 +63,8 @@ func BenchmarkSmallTransaction(b *testing.B) {
 					b.Skip(sqltest.EnvURL + " is not set")
 				}
 				db := be.Open(b)
-				s := New(Options{Store: db, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})
-				ctx := context.Background()
+				s, _ := newOn(b, db)
+				ctx := systemContext()
 				before := db.Stats()
 				var mu sync.Mutex
 				var lat []time.Duration

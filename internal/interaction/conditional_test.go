@@ -1,7 +1,6 @@
 package interaction
 
 import (
-	"context"
 	"testing"
 
 	"github.com/continuum-ehr/continuum/internal/outcome"
@@ -9,7 +8,7 @@ import (
 )
 
 func TestConditionalUpdateDelete(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		s := newService(t, b)
 		body := `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"5"}],"active":true}`
@@ -30,18 +29,18 @@ func TestConditionalUpdateDelete(t *testing.T) {
 		}
 		_, err = s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5", Org: "a", Body: []byte(body)})
 		wantKind(t, "conditional update with two matches", err, outcome.Precondition)
-		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5", Org: "a"})
+		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "identifier=urn:mrn|5"})
 		wantKind(t, "conditional delete with two matches", err, outcome.Precondition)
-		d, err := s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "_id=" + id, Org: "a"})
+		d, err := s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "_id=" + id})
 		if err != nil || d == nil || !d.Deleted() {
 			t.Fatalf("conditional delete = %+v, %v", d, err)
 		}
-		if d, err := s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "identifier=urn:mrn|none", Org: "a"}); err != nil || d != nil {
+		if d, err := s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "identifier=urn:mrn|none"}); err != nil || d != nil {
 			t.Errorf("conditional delete without a match = %+v, %v", d, err)
 		}
 		// Any search is a condition now; an unknown parameter is an error,
 		// never ignored (it would widen the match).
-		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "nonesuch=x", Org: "a"})
+		_, err = s.ConditionalDelete(ctx, ConditionalDeleteRequest{Type: "Patient", Criteria: "nonesuch=x"})
 		wantKind(t, "unknown parameter in criteria", err, outcome.Invalid)
 		r, err = s.ConditionalUpdate(ctx, ConditionalUpdateRequest{Type: "Patient", Criteria: "family=doe&gender=female", Org: "a",
 			Body: []byte(`{"resourceType":"Patient","gender":"female","name":[{"family":"Doe"}]}`)})

@@ -1,7 +1,6 @@
 package interaction
 
 import (
-	"context"
 	"os"
 	"sort"
 	"sync"
@@ -85,13 +84,14 @@ func TestOfficialExamples(t *testing.T) {
 	}
 	sort.Slice(examples, func(i, j int) bool { return examples[i].name < examples[j].name })
 
-	ctx := context.Background()
+	ctx := systemContext()
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		s := newService(t, b)
 		start := time.Now()
 		var (
 			mu       sync.Mutex
 			rejected []string
+			skipped  int
 			loaded   []example
 			wg       sync.WaitGroup
 		)
@@ -101,6 +101,13 @@ func TestOfficialExamples(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for e := range work {
+					if e.typ == "AuditEvent" {
+						// The audit trail is written by the server alone.
+						mu.Lock()
+						skipped++
+						mu.Unlock()
+						continue
+					}
 					_, err := s.Update(ctx, UpdateRequest{Type: e.typ, ID: e.id, Org: "org-examples", Body: e.data})
 					mu.Lock()
 					switch {
@@ -143,8 +150,8 @@ func TestOfficialExamples(t *testing.T) {
 				t.Errorf("%s: read back differs:\n got %.300s\nwant %.300s", e.name, got, want)
 			}
 		}
-		if step == 1 && len(loaded)+len(rejected) != len(examples) {
-			t.Errorf("%d loaded + %d rejected of %d examples", len(loaded), len(rejected), len(examples))
+		if step == 1 && len(loaded)+len(rejected)+skipped != len(examples) {
+			t.Errorf("%d loaded + %d rejected + %d AuditEvents skipped of %d examples", len(loaded), len(rejected), skipped, len(examples))
 		}
 		for _, name := range rejected {
 			for _, e := range examples {

@@ -2,7 +2,6 @@ package interaction
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"fmt"
 	"html"
@@ -300,14 +299,14 @@ func TestParseFHIRPathPatch(t *testing.T) {
 // the result is validated and stored as the next version; an invalid result
 // or a failing operation writes nothing.
 func TestFHIRPathPatchService(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		s := newService(t, b)
 		if _, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p", Org: "a",
 			Body: []byte(`{"resourceType":"Patient","id":"p","active":true,"name":[{"family":"Doe"}]}`)}); err != nil {
 			t.Fatal(err)
 		}
-		v, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", Org: "a", IfMatch: "1", Format: FHIRPathPatch,
+		v, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", IfMatch: "1", Format: FHIRPathPatch,
 			Body: []byte(params(
 				op("type", `"valueCode":"replace"`, "path", `"valueString":"Patient.name[0].family"`, "value", `"valueString":"Roe"`),
 				op("type", `"valueCode":"add"`, "path", `"valueString":"Patient"`, "name", `"valueString":"birthDate"`, "value", `"valueDate":"1970-02-03"`)))})
@@ -330,7 +329,7 @@ func TestFHIRPathPatchService(t *testing.T) {
 			{"not a Parameters", `{"resourceType":"Patient"}`, outcome.Invalid},
 			{"id changes", params(op("type", `"valueCode":"replace"`, "path", `"valueString":"Patient.id"`, "value", `"valueId":"q"`)), outcome.Invalid},
 		} {
-			_, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", Org: "a", Format: FHIRPathPatch, Body: []byte(bad.body)})
+			_, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", Format: FHIRPathPatch, Body: []byte(bad.body)})
 			wantKind(t, bad.name, err, bad.kind)
 		}
 		cur, err := s.Read(ctx, ReadRequest{Type: "Patient", ID: "p"})

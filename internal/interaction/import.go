@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -55,7 +58,27 @@ type ImportResult struct {
 // A resource that fails validation or tenancy fails alone. An error of the
 // store fails the whole request and nothing is written; the caller may then
 // retry resources one per request to find the one at fault.
+//
+// Import is a bulk path for the composition root's loaders (continuum
+// import, serve --demo): only the system principal may use it, and each
+// request leaves one AuditEvent naming what it wrote and the Provenance of
+// every write, in the write's transaction, like any other write.
 func (s *Service) Import(ctx context.Context, req ImportRequest) ([]ImportResult, error) {
+	c := callerFrom(ctx)
+	tr := &trace{action: audit.Update}
+	out, err := s.importAll(ctx, c, tr, req)
+	return out, s.finish(ctx, c, tr, err)
+}
+
+func (s *Service) importAll(ctx context.Context, c caller, tr *trace, req ImportRequest) ([]ImportResult, error) {
+	if !c.ok {
+		tr.reason = "no authenticated principal"
+		return nil, errUnauthenticated
+	}
+	if c.p.Kind != auth.System {
+		tr.reason = "import is for the system principal"
+		return nil, outcome.New(outcome.Forbidden, "forbidden", "bulk import is only for the server's own loaders")
+	}
 	out := make([]ImportResult, len(req.Resources))
 	parsed := make([]*fhir.Value, len(req.Resources))
 	for i, body := range req.Resources {
@@ -98,10 +121,20 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) ([]ImportResult
 		_, err := s.st.Read(ctx, out[i].Type, out[i].ID)
 		absent[i] = err != nil && kindOf(err) == outcome.NotFound
 	}
-	err := s.st.Update(ctx, func(tx store.Tx) error { return importTx(ctx, tx, req.Org, parsed, absent, out) })
+	run := func(tx store.Tx) error {
+		*tr = trace{action: audit.Update}
+		if err := s.importTx(ctx, tx, c, tr, req.Org, parsed, absent, out); err != nil {
+			return err
+		}
+		if len(tr.written) == 0 {
+			return nil // nothing changed: no Provenance, the read-side event records the call
+		}
+		return s.commitTx(ctx, tx, c, tr)
+	}
+	err := s.st.Update(ctx, run)
 	if errors.Is(err, errRaced) {
 		clear(absent)
-		err = s.st.Update(ctx, func(tx store.Tx) error { return importTx(ctx, tx, req.Org, parsed, absent, out) })
+		err = s.st.Update(ctx, run)
 	}
 	if err != nil {
 		return nil, err
@@ -120,7 +153,7 @@ var errRaced = errors.New("interaction: a resource appeared during the import")
 
 // importTx writes the parsed resources; absent marks those read as not
 // existing just before. It fills out and may run twice.
-func importTx(ctx context.Context, tx store.Tx, org string, parsed []*fhir.Value, absent []bool, out []ImportResult) error {
+func (s *Service) importTx(ctx context.Context, tx store.Tx, c caller, tr *trace, org string, parsed []*fhir.Value, absent []bool, out []ImportResult) error {
 	for i, res := range parsed {
 		if res == nil {
 			continue
@@ -136,6 +169,7 @@ func importTx(ctx context.Context, tx store.Tx, org string, parsed []*fhir.Value
 				return errRaced
 			}
 			r.Version, r.Status = v, ImportCreated
+			tr.wrote(v, nil)
 			continue
 		}
 		cur, err := tx.Read(ctx, r.Type, r.ID)
@@ -146,8 +180,9 @@ func importTx(ctx context.Context, tx store.Tx, org string, parsed []*fhir.Value
 			if err != nil {
 				return err
 			}
-			if private(cur, r.Type, org) {
-				r.Err = outcome.As(privateErr(r.Type, r.ID))
+			if !store.DirectoryType(r.Type) && cur.Org != org {
+				// Worded exactly like a resource that does not exist.
+				r.Err = outcome.As(outcome.New(outcome.Private, "not-found", fmt.Sprintf("%s/%s is not known", r.Type, r.ID)))
 				continue
 			}
 			if sameContent(res, cur.Body) {
@@ -162,7 +197,7 @@ func importTx(ctx context.Context, tx store.Tx, org string, parsed []*fhir.Value
 		default:
 			// Deleted: update decides whether the tombstone's owner
 			// may revive it.
-			v, created, err = updateTx(ctx, tx, r.Type, r.ID, res, org, "")
+			v, created, err = s.updateTx(ctx, tx, c, tr, auth.InteractionUpdate, r.Type, r.ID, res, org, "")
 			if kindOf(err) == outcome.Private {
 				// Decided before anything was written for it.
 				r.Err = outcome.As(err)
@@ -171,6 +206,9 @@ func importTx(ctx context.Context, tx store.Tx, org string, parsed []*fhir.Value
 		}
 		if err != nil {
 			return err
+		}
+		if v != nil && !slices.Contains(tr.written, v) {
+			tr.wrote(v, nil)
 		}
 		r.Version, r.Status = v, ImportUpdated
 		if created {

@@ -80,13 +80,13 @@ func TestImportRace(t *testing.T) {
 	}
 	out := []ImportResult{{Type: "Patient", ID: "r1"}}
 	err := s.st.Update(ctx, func(tx store.Tx) error {
-		return importTx(ctx, tx, "a", []*fhir.Value{&res}, []bool{true}, out)
+		return s.importTx(ctx, tx, callerFrom(systemContext()), &trace{}, "a", []*fhir.Value{&res}, []bool{true}, out)
 	})
 	if !errors.Is(err, errRaced) {
 		t.Fatalf("importTx over an existing resource read as absent: %v, want errRaced", err)
 	}
 	err = s.st.Update(ctx, func(tx store.Tx) error {
-		return importTx(ctx, tx, "a", []*fhir.Value{&res}, []bool{false}, out)
+		return s.importTx(ctx, tx, callerFrom(systemContext()), &trace{}, "a", []*fhir.Value{&res}, []bool{false}, out)
 	})
 	if err != nil || out[0].Err == nil || out[0].Err.Kind != outcome.Private {
 		t.Fatalf("second run: %v, %+v", err, out[0])

@@ -22,11 +22,28 @@
 // is stored; a write with an error-level issue fails with kind Invalid and
 // the issues, and nothing is written.
 //
-// Tenancy (docs/decisions/0004-tenancy.md): writes name the organization on
-// whose behalf they are made (Org); a write that would change another
-// organization's resource answers Private (rendered 404), exactly as if it did
-// not exist. Reads are not narrowed by organization yet: that arrives with the
-// authorization issue's principals.
+// # Authorization and audit
+//
+// Every interaction reads the caller's principal from the context
+// (auth.FromContext; a context without one is Unauthorized: deny by
+// default) and decides each request with auth.Decide on the real facts of
+// its target — the owning organization of the stored version and the
+// patient compartments the resource is in (authorize.go). A resource
+// outside the caller's boundary answers Private (rendered 404, exactly as
+// if it did not exist); a request the caller's scopes or roles do not allow
+// answers Forbidden (403). Batch and transaction entries are decided one by
+// one, as requests of their own. History is narrowed in the query
+// (organizations and types), never filtered afterwards.
+//
+// Every interaction leaves exactly one AuditEvent (IHE BALP) through the
+// Auditor: a write's event commits in the write's transaction; reads,
+// denials and failures go through the trail's group commit. A batch leaves
+// one event per entry; a transaction one event naming every resource and
+// patient it touched.
+//
+// Tenancy (docs/decisions/0004-tenancy.md): a new resource belongs to the
+// organization writeOrg chooses for the caller (the request's Org when the
+// caller names one); an update keeps the owner it has.
 package interaction
 
 import (
@@ -38,6 +55,7 @@ import (
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
+	searchindex "github.com/continuum-ehr/continuum/internal/index"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/search"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -49,7 +67,8 @@ type Validator interface {
 	Parse(b []byte) (fhir.Value, []outcome.Issue)
 }
 
-// Options configure a Service; Store, Validator and Spec are required.
+// Options configure a Service; Store, Validator, Spec and Audit are
+// required.
 type Options struct {
 	Store     store.Store
 	Validator Validator
@@ -58,6 +77,11 @@ type Options struct {
 	// --timezone; nil: UTC) and the page sizes of searches; zero fields
 	// take search's defaults.
 	Search SearchDefaults
+	// Audit receives one AuditEvent per interaction.
+	Audit Auditor
+	// Server is the FHIR base URL and Site the deployment's name, as the
+	// AuditEvents name them.
+	Server, Site string
 }
 
 // Service performs FHIR interactions over a store.
@@ -66,11 +90,26 @@ type Service struct {
 	v      Validator
 	spec   *spec.Spec
 	search search.Options
+	audit  Auditor
+	idx    *searchindex.Extractor
+	reg    *search.Registry
+	server string
+	site   string
 }
 
-// New returns a Service.
+// New returns a Service. It panics without an Auditor: an interaction that
+// leaves no audit record is not allowed to happen (architecture.md §4).
 func New(opts Options) *Service {
-	return &Service{st: opts.Store, v: opts.Validator, spec: opts.Spec, search: opts.Search}
+	if opts.Audit == nil {
+		panic("interaction: Options.Audit is required")
+	}
+	s := &Service{st: opts.Store, v: opts.Validator, spec: opts.Spec, search: opts.Search, audit: opts.Audit,
+		server: opts.Server, site: opts.Site}
+	if opts.Spec != nil {
+		s.idx = searchindex.New(opts.Spec)
+		s.reg = search.NewRegistry(opts.Spec)
+	}
+	return s
 }
 
 // checkType fails with NotFound for a name that is not a concrete resource
@@ -110,18 +149,6 @@ func owner(typ, org string) string {
 		return ""
 	}
 	return org
-}
-
-// private reports whether cur belongs to another organization than org, so
-// that a write by org must not reveal that it exists.
-func private(cur *store.Version, typ, org string) bool {
-	return !store.DirectoryType(typ) && cur.Org != org
-}
-
-func privateErr(typ, id string) error {
-	// Worded exactly like a resource that does not exist.
-	return &outcome.Error{Kind: outcome.Private, Issues: []outcome.Issue{{
-		Severity: outcome.SevError, Code: "not-found", Diagnostics: fmt.Sprintf("%s/%s is not known", typ, id)}}}
 }
 
 // Condition is the criteria of a conditional interaction — If-None-Exist,
@@ -170,13 +197,16 @@ func ParseCondition(query string) (Condition, error) {
 // two, which is all a conditional interaction needs to tell none, one and
 // several apart. Unknown parameters are errors (handling=strict): ignoring
 // one would widen the match to resources the client did not mean.
-func match(ctx context.Context, tx store.ReadTx, typ string, c Condition) ([]store.Ref, error) {
+//
+// opts narrow the match to what the caller may see (matchAs): resources
+// outside the boundary are as if they did not exist, in the query itself.
+func match(ctx context.Context, tx store.ReadTx, typ string, c Condition, opts store.SearchOptions) ([]store.Ref, error) {
 	q, err := search.Parse(spec.R4(), typ, c.Values, search.Options{Strict: true})
 	if err != nil {
 		return nil, err
 	}
 	q.Count, q.Total, q.Sort, q.Include, q.RevInclude = 2, "none", nil, nil, nil
-	page, err := tx.Search(ctx, q, store.SearchOptions{})
+	page, err := tx.Search(ctx, q, opts)
 	if err != nil {
 		return nil, err
 	}

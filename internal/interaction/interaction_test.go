@@ -2,11 +2,15 @@ package interaction
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -15,7 +19,36 @@ import (
 )
 
 func newService(t testing.TB, b sqltest.Backend) *Service {
-	return New(Options{Store: b.Open(t), Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4()})
+	s, _ := newAudited(t, b)
+	return s
+}
+
+// newAudited returns a Service over a new store of b, with its audit trail.
+func newAudited(t testing.TB, b sqltest.Backend) (*Service, *audit.Trail) {
+	t.Helper()
+	return newOn(t, b.Open(t))
+}
+
+// newOn returns a Service over db with an audit trail.
+func newOn(t testing.TB, db store.Store) (*Service, *audit.Trail) {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := audit.NewTrail(audit.TrailOptions{Store: db, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return New(Options{Store: db, Validator: validate.New(spec.R4(), validate.Options{}), Spec: spec.R4(), Audit: tr,
+		Server: "https://ehr.example.org/fhir"}), tr
+}
+
+// systemContext carries the system principal: the tests of FHIR semantics
+// act as the server itself; authorization has its own tests.
+func systemContext() context.Context {
+	return auth.NewContext(context.Background(), auth.NewSystem())
 }
 
 func wantKind(t *testing.T, what string, err error, k outcome.Kind) {
@@ -34,7 +67,7 @@ func wantKind(t *testing.T, what string, err error, k outcome.Kind) {
 const patientBody = `{"resourceType":"Patient","id":%q,"identifier":[{"system":"urn:mrn","value":%q}],"name":[{"family":%q}]}`
 
 func TestInteractions(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		t.Run("CreateReadVRead", func(t *testing.T) {
 			s := newService(t, b)
@@ -120,16 +153,16 @@ func TestInteractions(t *testing.T) {
 			}
 			_, err = put("Three", "1")
 			wantKind(t, "stale If-Match", err, outcome.Precondition)
-			d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "a"})
+			d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1"})
 			if err != nil || d == nil || d.VersionID != "3" || !d.Deleted() {
 				t.Fatalf("delete = %+v, %v", d, err)
 			}
 			_, err = s.Read(ctx, ReadRequest{Type: "Patient", ID: "p1"})
 			wantKind(t, "read after delete", err, outcome.Gone)
-			if d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "a"}); err != nil || d != nil {
+			if d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1"}); err != nil || d != nil {
 				t.Errorf("second delete = %v, %v; want nothing, no error", d, err)
 			}
-			if d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "never", Org: "a"}); err != nil || d != nil {
+			if d, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "never"}); err != nil || d != nil {
 				t.Errorf("delete of an unknown resource = %v, %v; want nothing, no error", d, err)
 			}
 			h, err := s.History(ctx, HistoryRequest{Type: "Patient", ID: "p1"})
@@ -143,24 +176,49 @@ func TestInteractions(t *testing.T) {
 		})
 		t.Run("OtherOrganizationIsPrivate", func(t *testing.T) {
 			s := newService(t, b)
-			if _, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "a", Body: []byte(fmt.Sprintf(patientBody, "p1", "1", "A"))}); err != nil {
-				t.Fatal(err)
+			// Physicians of a and b, and an administrator of b.
+			docA := auth.NewContext(ctx, auth.NewPractitionerSession("u-a", "pr-a", auth.Membership{Organization: "a", Role: auth.Physician}))
+			docB := auth.NewContext(ctx, auth.NewPractitionerSession("u-b", "pr-b", auth.Membership{Organization: "b", Role: auth.Physician}))
+			adminB := auth.NewContext(ctx, auth.NewPractitionerSession("u-ab", "pr-ab", auth.Membership{Organization: "b", Role: auth.Admin}))
+			basic := func(id string) []byte {
+				return []byte(fmt.Sprintf(`{"resourceType":"Basic","id":%q,"code":{"text":"x"}}`, id))
 			}
-			_, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "b", IfMatch: "7", Body: []byte(fmt.Sprintf(patientBody, "p1", "1", "B"))})
+			r, err := s.Update(docA, UpdateRequest{Type: "Basic", ID: "p1", Body: basic("p1")})
+			if err != nil || r.Version.Org != "a" {
+				t.Fatalf("update-as-create by a physician of a = %+v, %v", r, err)
+			}
+			_, err = s.Update(docB, UpdateRequest{Type: "Basic", ID: "p1", IfMatch: "7", Body: basic("p1")})
 			wantKind(t, "update of another organization's resource (even with a stale If-Match)", err, outcome.Private)
-			_, err = s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "b"})
-			wantKind(t, "delete of another organization's resource", err, outcome.Private)
-			if _, err := s.Delete(ctx, DeleteRequest{Type: "Patient", ID: "p1", Org: "a"}); err != nil {
+			_, err = s.Read(docB, ReadRequest{Type: "Basic", ID: "p1"})
+			wantKind(t, "read of another organization's resource", err, outcome.Private)
+			_, err = s.VRead(docB, VReadRequest{Type: "Basic", ID: "p1", VersionID: "1"})
+			wantKind(t, "vread of another organization's resource", err, outcome.Private)
+			_, err = s.VRead(docB, VReadRequest{Type: "Basic", ID: "p1", VersionID: "9"})
+			wantKind(t, "vread of a missing version of another organization's resource", err, outcome.Private)
+			_, err = s.History(docB, HistoryRequest{Type: "Basic", ID: "p1"})
+			wantKind(t, "history of another organization's resource", err, outcome.Private)
+			if d, err := s.Delete(docB, DeleteRequest{Type: "Basic", ID: "p1"}); err != nil || d != nil {
+				t.Errorf("delete of another organization's resource = %v, %v; want nothing deleted, like a missing one", d, err)
+			}
+			if _, err := s.Read(docA, ReadRequest{Type: "Basic", ID: "p1"}); err != nil {
+				t.Fatalf("the denied delete deleted: %v", err)
+			}
+			if _, err := s.Delete(docA, DeleteRequest{Type: "Basic", ID: "p1"}); err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p1", Org: "b", Body: []byte(fmt.Sprintf(patientBody, "p1", "1", "B"))})
+			_, err = s.Read(docB, ReadRequest{Type: "Basic", ID: "p1"})
+			wantKind(t, "read of another organization's deleted resource", err, outcome.Private)
+			_, err = s.Read(docA, ReadRequest{Type: "Basic", ID: "p1"})
+			wantKind(t, "read of the own deleted resource", err, outcome.Gone)
+			_, err = s.Update(docB, UpdateRequest{Type: "Basic", ID: "p1", Body: basic("p1")})
 			wantKind(t, "reviving another organization's deleted resource", err, outcome.Private)
-			// Directory resources belong to the deployment.
+			// Directory resources belong to the deployment: an
+			// administrator of b may update one an administrator of a wrote.
 			org := []byte(`{"resourceType":"Organization","id":"o1","name":"Clinic"}`)
-			if _, err := s.Update(ctx, UpdateRequest{Type: "Organization", ID: "o1", Org: "a", Body: org}); err != nil {
+			if _, err := s.Update(ctx, UpdateRequest{Type: "Organization", ID: "o1", Body: org}); err != nil {
 				t.Fatal(err)
 			}
-			r, err := s.Update(ctx, UpdateRequest{Type: "Organization", ID: "o1", Org: "b", Body: org})
+			r, err = s.Update(adminB, UpdateRequest{Type: "Organization", ID: "o1", Body: org})
 			if err != nil || r.Version.Org != "" {
 				t.Errorf("directory update by another organization = %+v, %v", r, err)
 			}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -20,7 +22,6 @@ type PatchRequest struct {
 	ID      string
 	Format  PatchFormat
 	Body    []byte // the JSON Patch (an array of operations) or the Parameters
-	Org     string
 	IfMatch string
 }
 
@@ -37,8 +38,20 @@ const (
 // write happen in one transaction, so a concurrent write cannot slip between
 // them. A failing "test" operation is an error of kind Precondition (as R4's
 // If-Match); a patch that leaves an invalid resource, or changes its type or
-// id, is Invalid.
+// id, is Invalid. A resource outside the caller's boundary is Private (404)
+// before anything of the patch is looked at.
 func (s *Service) Patch(ctx context.Context, req PatchRequest) (*store.Version, error) {
+	c := callerFrom(ctx)
+	tr := &trace{action: audit.Patch}
+	tr.touch(req.Type, req.ID, "", nil)
+	out, err := s.patch(ctx, c, tr, req)
+	return out, s.finish(ctx, c, tr, err)
+}
+
+func (s *Service) patch(ctx context.Context, c caller, tr *trace, req PatchRequest) (*store.Version, error) {
+	if err := s.preDecide(c, tr, auth.InteractionPatch, req.Type, req.ID); err != nil {
+		return nil, err
+	}
 	if err := s.checkType(req.Type); err != nil {
 		return nil, err
 	}
@@ -51,8 +64,10 @@ func (s *Service) Patch(ctx context.Context, req PatchRequest) (*store.Version, 
 	}
 	var out *store.Version
 	err = s.st.Update(ctx, func(tx store.Tx) (err error) {
-		out, err = s.patchTx(ctx, tx, req.Type, req.ID, apply, req.Org, req.IfMatch)
-		return err
+		if out, err = s.patchTx(ctx, tx, c, tr, req.Type, req.ID, apply, req.IfMatch); err != nil {
+			return err
+		}
+		return s.commitTx(ctx, tx, c, tr)
 	})
 	if err != nil {
 		return nil, err
@@ -60,15 +75,23 @@ func (s *Service) Patch(ctx context.Context, req PatchRequest) (*store.Version, 
 	return out, nil
 }
 
-// patchTx reads the current version of typ/id in tx, applies the patch and
-// writes the validated result as the next version.
-func (s *Service) patchTx(ctx context.Context, tx store.Tx, typ, id string, apply func(fhir.Value) (fhir.Value, error), org, ifMatch string) (*store.Version, error) {
+// patchTx reads the current version of typ/id in tx, decides the patch on
+// it (a resource outside the caller's boundary is Private before anything
+// of the patch is looked at), applies the patch and writes the validated
+// result as the next version, decided again on its new content.
+func (s *Service) patchTx(ctx context.Context, tx store.Tx, c caller, tr *trace, typ, id string, apply func(fhir.Value) (fhir.Value, error), ifMatch string) (*store.Version, error) {
+	areq := auth.Request{Interaction: auth.InteractionPatch, ResourceType: typ, ID: id}
 	cur, err := tx.Read(ctx, typ, id)
+	if err != nil {
+		return nil, s.authorizeMissing(ctx, tx, c, tr, areq, err)
+	}
+	d, pats, err := s.decideOn(c, tr, areq, cur, cur)
+	tr.touchVersion(cur, pats)
 	if err != nil {
 		return nil, err
 	}
-	if private(cur, typ, org) {
-		return nil, privateErr(typ, id)
+	if err := s.checkScope(tr, d, areq, cur.Body); err != nil {
+		return nil, err
 	}
 	doc, err := fhir.Parse(cur.Body)
 	if err != nil {
@@ -87,7 +110,7 @@ func (s *Service) patchTx(ctx context.Context, tx store.Tx, typ, id string, appl
 	if res.Str("id") != id {
 		return nil, outcome.New(outcome.Invalid, "invalid", "a patch must not change the resource's id", typ+".id")
 	}
-	out, _, err := updateTx(ctx, tx, typ, id, res, org, ifMatch)
+	out, _, err := s.updateTx(ctx, tx, c, tr, auth.InteractionPatch, typ, id, res, "", ifMatch)
 	return out, err
 }
 

@@ -1,12 +1,12 @@
 package interaction
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
@@ -70,14 +70,14 @@ func TestJSONPatchCases(t *testing.T) {
 }
 
 func TestPatch(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		s := newService(t, b)
 		if _, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "p", Org: "a",
 			Body: []byte(`{"resourceType":"Patient","id":"p","active":true,"name":[{"family":"Doe"}]}`)}); err != nil {
 			t.Fatal(err)
 		}
-		v, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", Org: "a", IfMatch: "1",
+		v, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", IfMatch: "1",
 			Body: []byte(`[{"op":"test","path":"/active","value":true},{"op":"replace","path":"/active","value":false},{"op":"add","path":"/name/0/given","value":["Jo"]}]`)})
 		if err != nil {
 			t.Fatal(err)
@@ -98,12 +98,13 @@ func TestPatch(t *testing.T) {
 			{"not a patch", `{"op":"remove"}`, "", outcome.Invalid},
 			{"missing path", `[{"op":"remove","path":"/nothing"}]`, "", outcome.Invalid},
 		} {
-			_, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", Org: "a", IfMatch: tc.ifMatch, Body: []byte(tc.body)})
+			_, err := s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", IfMatch: tc.ifMatch, Body: []byte(tc.body)})
 			wantKind(t, tc.name, err, tc.kind)
 		}
-		_, err = s.Patch(ctx, PatchRequest{Type: "Patient", ID: "nobody", Org: "a", Body: []byte(`[]`)})
+		_, err = s.Patch(ctx, PatchRequest{Type: "Patient", ID: "nobody", Body: []byte(`[]`)})
 		wantKind(t, "patch of an unknown resource", err, outcome.NotFound)
-		_, err = s.Patch(ctx, PatchRequest{Type: "Patient", ID: "p", Org: "b", Body: []byte(`[]`)})
+		other := auth.NewContext(ctx, auth.NewPractitionerSession("u-b", "pr-b", auth.Membership{Organization: "b", Role: auth.Physician}))
+		_, err = s.Patch(other, PatchRequest{Type: "Patient", ID: "p", Body: []byte(`[]`)})
 		wantKind(t, "patch of another organization's resource", err, outcome.Private)
 		if cur, _ := s.Read(ctx, ReadRequest{Type: "Patient", ID: "p"}); cur.VersionID != "2" {
 			t.Errorf("failed patches wrote: version %s", cur.VersionID)

@@ -1,18 +1,17 @@
 package interaction
 
 import (
-	"context"
 	"net/url"
 	"testing"
 
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/outcome"
-	"github.com/continuum-ehr/continuum/internal/search"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
 )
 
 func TestSearch(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
-		ctx := context.Background()
+		ctx := systemContext()
 		s := newService(t, b)
 		for _, w := range []struct{ org, typ, id, body string }{
 			{"a", "Patient", "pa", `{"resourceType":"Patient","id":"pa","gender":"female","name":[{"family":"Alpha"}]}`},
@@ -35,11 +34,18 @@ func TestSearch(t *testing.T) {
 		if r := run(SearchRequest{Type: "Patient", Params: params("gender=female")}); r.Page.Total != 2 || len(r.Matches) != 2 {
 			t.Errorf("unnarrowed: total %d", r.Page.Total)
 		}
-		if r := run(SearchRequest{Type: "Patient", Params: params("gender=female"), Orgs: []string{"b"}}); r.Page.Total != 1 || r.Page.Matches[0].ID != "pb" {
-			t.Errorf("narrowed to b: total %d", r.Page.Total)
+		// Authorization narrows the query: a physician of b sees b's
+		// patients; patient pb's own session sees pb's compartment.
+		docB := auth.NewContext(ctx, auth.NewPractitionerSession("u-b", "pr-b", auth.Membership{Organization: "b", Role: auth.Physician}))
+		if r, err := s.Search(docB, SearchRequest{Type: "Patient", Params: params("gender=female")}); err != nil || r.Page.Total != 1 || r.Page.Matches[0].ID != "pb" {
+			t.Errorf("narrowed to b: %+v, %v", r, err)
 		}
-		if r := run(SearchRequest{Type: "Observation", Params: params(""), Narrow: &search.CompartmentRef{Type: "Patient", ID: "pb"}}); r.Page.Total != 0 {
-			t.Errorf("pb's compartment has %d Observations", r.Page.Total)
+		patB := auth.NewContext(ctx, auth.NewPatientSession("u-pb", "pb"))
+		if r, err := s.Search(patB, SearchRequest{Type: "Observation", Params: params("")}); err != nil || r.Page.Total != 0 {
+			t.Errorf("pb's compartment: %+v, %v", r, err)
+		}
+		if r, err := s.Search(patB, SearchRequest{Type: "Patient", Params: params("gender=female")}); err != nil || r.Page.Total != 1 || r.Page.Matches[0].ID != "pb" {
+			t.Errorf("pb's own Patient: %+v, %v", r, err)
 		}
 		if r := run(SearchRequest{Type: "Observation", Params: params("_summary=count")}); r.Page.Total != 1 || len(r.Matches) != 0 {
 			t.Errorf("_summary=count: total %d, %d matches", r.Page.Total, len(r.Matches))

@@ -9,7 +9,7 @@ import (
 )
 
 func TestApplySubset(t *testing.T) {
-	s := New(Options{Spec: spec.R4()})
+	s := &Service{spec: spec.R4()}
 	const obs = `{"resourceType":"Observation","id":"o","meta":{"versionId":"1"},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},` +
 		`"status":"final","code":{"text":"weight"},"valueQuantity":{"value":72.5},"_status":{"id":"s"},"note":[{"text":"n"}]}`
 	for _, tc := range []struct {

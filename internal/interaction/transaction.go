@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -17,7 +19,9 @@ import (
 // https://hl7.org/fhir/R4/http.html#transaction
 type BundleRequest struct {
 	Body []byte
-	Org  string // the organization making the writes
+	// Org is the caller's choice of owner for the resources the Bundle
+	// creates (CreateRequest.Org).
+	Org string
 	// Base is the FHIR base URL, for the searchset Bundles of search
 	// entries (GET Type?…).
 	Base string
@@ -89,19 +93,63 @@ func order(method string) int {
 // Batch: each entry on its own, as R4 requires: no reference rewriting, and
 // a failing entry is reported in its response entry while the others
 // proceed.
+//
+// Authorization: every entry is decided as a request of its own (SMART:
+// "batch and transaction requests SHALL be validated based on the actual
+// requests within them"). A batch entry leaves its own AuditEvent; a
+// transaction leaves one, naming every resource and patient its entries
+// touched, committed with it (or recording its failure).
 func (s *Service) Bundle(ctx context.Context, req BundleRequest) (*BundleResult, error) {
+	c := callerFrom(ctx)
+	if !c.ok {
+		tr := &trace{action: audit.Batch, reason: "no authenticated principal"}
+		return nil, s.finish(ctx, c, tr, errUnauthenticated)
+	}
+	out, tr, err := s.bundle(ctx, c, req)
+	if err != nil {
+		return nil, s.finish(ctx, c, tr, err)
+	}
+	return out, nil
+}
+
+// entryAction is the audit action of a Bundle entry.
+func entryAction(e *entry) audit.Action {
+	switch e.method {
+	case "DELETE":
+		return audit.Delete
+	case "POST":
+		return audit.Create
+	case "PUT":
+		return audit.Update
+	case "PATCH":
+		return audit.Patch
+	case "GET":
+		if e.vid != "" {
+			return audit.VRead
+		}
+	}
+	return audit.Read
+}
+
+// bundle runs the Bundle; on failure, tr is the trace of the one AuditEvent
+// that records it.
+func (s *Service) bundle(ctx context.Context, c caller, req BundleRequest) (*BundleResult, *trace, error) {
+	tr := &trace{action: audit.Batch}
 	bundle, err := s.parse("Bundle", req.Body)
 	if err != nil {
-		return nil, err
+		return nil, tr, err
 	}
 	btype := bundle.Str("type")
+	if btype == "transaction" {
+		tr.action = audit.Transaction
+	}
 	if btype != "transaction" && btype != "batch" {
-		return nil, outcome.New(outcome.Invalid, "invalid",
+		return nil, tr, outcome.New(outcome.Invalid, "invalid",
 			fmt.Sprintf("POST [base] takes a Bundle of type batch or transaction, not %q", btype), "Bundle.type")
 	}
 	entries, err := parseEntries(s, bundle)
 	if err != nil {
-		return nil, err
+		return nil, tr, err
 	}
 	out := &BundleResult{Type: btype + "-response", Entries: make([]EntryResult, len(entries)), base: req.Base}
 	sorted := make([]*entry, len(entries))
@@ -117,35 +165,57 @@ func (s *Service) Bundle(ctx context.Context, req BundleRequest) (*BundleResult,
 	if btype == "batch" {
 		for _, e := range sorted {
 			var res EntryResult
+			etr := &trace{action: entryAction(e)}
+			etr.touch(e.typ, e.id, e.vid, nil)
 			err := s.st.Update(ctx, func(tx store.Tx) (err error) {
-				res, err = s.runEntry(ctx, tx, e, req.Org)
-				return err
+				if res, err = s.runEntry(ctx, tx, c, etr, e, req.Org); err != nil {
+					return err
+				}
+				return s.commitTx(ctx, tx, c, etr)
 			})
-			if err != nil {
+			if err = s.finish(ctx, c, etr, err); err != nil {
 				oe := outcome.As(err)
 				res = EntryResult{Status: statusText(oe.Kind.HTTPStatus()), Err: oe}
 			}
 			out.Entries[e.index] = res
 		}
-		return out, nil
+		return out, nil, nil
 	}
+	traces := make([]*trace, len(sorted))
 	err = s.st.Update(ctx, func(tx store.Tx) error {
-		if err := resolve(ctx, tx, entries); err != nil {
+		if err := s.resolve(ctx, tx, c, entries); err != nil {
 			return err
 		}
-		for _, e := range sorted {
-			res, err := s.runEntry(ctx, tx, e, req.Org)
+		for i, e := range sorted {
+			traces[i] = &trace{action: entryAction(e)}
+			traces[i].touch(e.typ, e.id, e.vid, nil)
+			res, err := s.runEntry(ctx, tx, c, traces[i], e, req.Org)
 			if err != nil {
+				tr.reason = traces[i].reason
 				return atEntry(err, e.index)
 			}
 			out.Entries[e.index] = res
 		}
-		return nil
+		// One AuditEvent for the transaction, naming every resource it
+		// read or wrote and every patient they concern: a bulk load of a
+		// thousand entries is one record, not a thousand.
+		for _, etr := range traces {
+			tr.merge(etr)
+		}
+		return s.commitTx(ctx, tx, c, tr)
 	})
 	if err != nil {
-		return nil, err
+		for _, etr := range traces {
+			if etr != nil {
+				for _, r := range etr.resources {
+					tr.touch(r.Type, r.ID, r.Version, nil)
+				}
+				tr.touch("", "", "", etr.patients)
+			}
+		}
+		return nil, tr, err
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // parseEntries reads Bundle.entry; the Bundle is already validated.
@@ -255,7 +325,10 @@ func (e *entry) readPatch(item *fhir.Value) error {
 // resolve gives every POST entry its resource (a new id, or the match of its
 // ifNoneExist), every conditional PUT and DELETE its target, and rewrites the
 // references between entries and the conditional references.
-func resolve(ctx context.Context, tx store.Tx, entries []entry) error {
+//
+// Matches see only what the caller may see: resources outside its boundary
+// are as if they did not exist (visible).
+func (s *Service) resolve(ctx context.Context, tx store.Tx, c caller, entries []entry) error {
 	ids := map[string]string{} // fullUrl → Type/id
 	for i := range entries {
 		e := &entries[i]
@@ -265,7 +338,7 @@ func resolve(ctx context.Context, tx store.Tx, entries []entry) error {
 			if err != nil {
 				return atEntry(err, e.index)
 			}
-			refs, err := match(ctx, tx, e.typ, cond)
+			refs, err := s.matchAs(ctx, tx, c, auth.InteractionRead, e.typ, cond)
 			if err != nil {
 				return atEntry(err, e.index)
 			}
@@ -285,7 +358,11 @@ func resolve(ctx context.Context, tx store.Tx, entries []entry) error {
 			if err != nil {
 				return atEntry(err, e.index)
 			}
-			refs, err := match(ctx, tx, e.typ, cond)
+			in := auth.InteractionUpdate
+			if e.method == "DELETE" {
+				in = auth.InteractionDelete
+			}
+			refs, err := s.matchAs(ctx, tx, c, in, e.typ, cond)
 			if err != nil {
 				return atEntry(err, e.index)
 			}
@@ -315,7 +392,7 @@ func resolve(ctx context.Context, tx store.Tx, entries []entry) error {
 		if e.method == "PUT" && e.id != "" {
 			setID(e.res, e.id)
 		}
-		if err := rewrite(ctx, tx, e.res, ids); err != nil {
+		if err := s.rewrite(ctx, tx, c, e.res, ids); err != nil {
 			return atEntry(err, e.index)
 		}
 	}
@@ -324,11 +401,12 @@ func resolve(ctx context.Context, tx store.Tx, entries []entry) error {
 
 // rewrite replaces, in every Reference.reference of v, a fullUrl of the
 // Bundle by Type/id and a conditional reference by the resource it matches.
-func rewrite(ctx context.Context, tx store.Tx, v *fhir.Value, ids map[string]string) error {
+// A conditional reference matches only resources the caller may read.
+func (s *Service) rewrite(ctx context.Context, tx store.Tx, c caller, v *fhir.Value, ids map[string]string) error {
 	switch v.Kind {
 	case fhir.Array:
 		for i := range v.Items {
-			if err := rewrite(ctx, tx, &v.Items[i], ids); err != nil {
+			if err := s.rewrite(ctx, tx, c, &v.Items[i], ids); err != nil {
 				return err
 			}
 		}
@@ -349,7 +427,7 @@ func rewrite(ctx context.Context, tx store.Tx, v *fhir.Value, ids map[string]str
 					if err != nil {
 						return err
 					}
-					refs, err := match(ctx, tx, typ, cond)
+					refs, err := s.matchAs(ctx, tx, c, auth.InteractionRead, typ, cond)
 					if err != nil {
 						return err
 					}
@@ -367,7 +445,7 @@ func rewrite(ctx context.Context, tx store.Tx, v *fhir.Value, ids map[string]str
 				}
 				continue
 			}
-			if err := rewrite(ctx, tx, &m.Value, ids); err != nil {
+			if err := s.rewrite(ctx, tx, c, &m.Value, ids); err != nil {
 				return err
 			}
 		}
@@ -376,7 +454,7 @@ func rewrite(ctx context.Context, tx store.Tx, v *fhir.Value, ids map[string]str
 }
 
 // runEntry performs one entry in tx.
-func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org string) (EntryResult, error) {
+func (s *Service) runEntry(ctx context.Context, tx store.Tx, c caller, tr *trace, e *entry, org string) (EntryResult, error) {
 	written := func(v *store.Version, status string) EntryResult {
 		return EntryResult{Status: status, Version: v, Location: v.Type + "/" + v.ID + "/_history/" + v.VersionID}
 	}
@@ -388,7 +466,7 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 			if err != nil {
 				return EntryResult{}, err
 			}
-			refs, err := match(ctx, tx, e.typ, cond)
+			refs, err := s.matchAs(ctx, tx, c, auth.InteractionDelete, e.typ, cond)
 			if err != nil {
 				return EntryResult{}, err
 			}
@@ -402,18 +480,24 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 					fmt.Sprintf("%s?%s matches %d resources", e.typ, e.cond, len(refs)))
 			}
 		}
-		v, err := deleteTx(ctx, tx, e.typ, id, org, e.ifMatch)
+		if err := s.preDecide(c, tr, auth.InteractionDelete, e.typ, id); err != nil {
+			return EntryResult{}, err
+		}
+		v, err := s.deleteTx(ctx, tx, c, tr, e.typ, id, e.ifMatch)
 		if err != nil {
 			return EntryResult{}, err
 		}
 		return EntryResult{Status: "204 No Content", Version: v}, nil
 	case "POST":
-		if e.target != "" { // ifNoneExist matched (transaction)
-			v, err := tx.Read(ctx, e.typ, e.id)
+		if e.target != "" { // ifNoneExist matched (transaction), among what the caller may read
+			v, err := s.readIn(ctx, tx, c, tr, e.typ, e.id, "", "")
 			if err != nil {
 				return EntryResult{}, err
 			}
 			return written(v, "200 OK"), nil
+		}
+		if err := s.preDecide(c, tr, auth.InteractionCreate, e.typ, ""); err != nil {
+			return EntryResult{}, err
 		}
 		var cond Condition
 		if e.ifNoneExis != "" {
@@ -422,7 +506,7 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 				return EntryResult{}, err
 			}
 		}
-		v, existing, err := createTx(ctx, tx, e.typ, e.id, e.res, org, e.ifNoneExis, cond)
+		v, existing, err := s.createTx(ctx, tx, c, tr, e.typ, e.id, e.res, org, e.ifNoneExis, cond)
 		if err != nil {
 			return EntryResult{}, err
 		}
@@ -437,7 +521,7 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 			if err != nil {
 				return EntryResult{}, err
 			}
-			refs, err := match(ctx, tx, e.typ, cond)
+			refs, err := s.matchAs(ctx, tx, c, auth.InteractionUpdate, e.typ, cond)
 			if err != nil {
 				return EntryResult{}, err
 			}
@@ -454,7 +538,10 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 			}
 			setID(e.res, id)
 		}
-		v, created, err := updateTx(ctx, tx, e.typ, id, e.res, org, e.ifMatch)
+		if err := s.preDecide(c, tr, auth.InteractionUpdate, e.typ, id); err != nil {
+			return EntryResult{}, err
+		}
+		v, created, err := s.updateTx(ctx, tx, c, tr, auth.InteractionUpdate, e.typ, id, e.res, org, e.ifMatch)
 		if err != nil {
 			return EntryResult{}, err
 		}
@@ -469,7 +556,7 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 			if err != nil {
 				return EntryResult{}, err
 			}
-			refs, err := match(ctx, tx, e.typ, cond)
+			refs, err := s.matchAs(ctx, tx, c, auth.InteractionPatch, e.typ, cond)
 			if err != nil {
 				return EntryResult{}, err
 			}
@@ -491,22 +578,26 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, org strin
 		if err != nil {
 			return EntryResult{}, err
 		}
-		v, err := s.patchTx(ctx, tx, e.typ, id, apply, org, e.ifMatch)
+		if err := s.preDecide(c, tr, auth.InteractionPatch, e.typ, id); err != nil {
+			return EntryResult{}, err
+		}
+		v, err := s.patchTx(ctx, tx, c, tr, e.typ, id, apply, e.ifMatch)
 		if err != nil {
 			return EntryResult{}, err
 		}
 		return written(v, "200 OK"), nil
 	case "GET":
 		if e.id == "" {
-			return s.searchEntry(ctx, tx, e)
+			return s.searchEntry(ctx, tx, c, tr, e)
 		}
-		var v *store.Version
-		var err error
+		in := auth.InteractionRead
 		if e.vid != "" {
-			v, err = tx.VRead(ctx, e.typ, e.id, e.vid)
-		} else {
-			v, err = tx.Read(ctx, e.typ, e.id)
+			in = auth.InteractionVRead
 		}
+		if err := s.preDecide(c, tr, in, e.typ, e.id); err != nil {
+			return EntryResult{}, err
+		}
+		v, err := s.readIn(ctx, tx, c, tr, e.typ, e.id, e.vid, "")
 		if err != nil {
 			return EntryResult{}, err
 		}
@@ -615,12 +706,13 @@ func quote(s string) string {
 // searchEntry runs a search entry (GET Type?params) inside the Bundle's
 // transaction (https://hl7.org/fhir/R4/http.html#transaction: GETs are
 // processed last and see the Bundle's writes).
-func (s *Service) searchEntry(ctx context.Context, tx store.ReadTx, e *entry) (EntryResult, error) {
+func (s *Service) searchEntry(ctx context.Context, tx store.ReadTx, c caller, tr *trace, e *entry) (EntryResult, error) {
+	tr.action, tr.query = audit.SearchType, e.typ+"?"+e.cond
 	params, err := url.ParseQuery(e.cond)
 	if err != nil {
 		return EntryResult{}, outcome.New(outcome.Invalid, "value", fmt.Sprintf("request.url: %v", err))
 	}
-	res, err := s.searchTx(ctx, tx, SearchRequest{Type: e.typ, Params: params})
+	res, err := s.searchTx(ctx, tx, c, tr, SearchRequest{Type: e.typ, Params: params})
 	if err != nil {
 		return EntryResult{}, err
 	}

@@ -1,7 +1,6 @@
 package interaction
 
 import (
-	"context"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -13,17 +12,39 @@ import (
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
 )
 
+// historyLen counts the versions of clinical resources written, leaving out
+// the Provenance each write adds (provenanceOf checks those).
 func historyLen(t *testing.T, s *Service) int {
 	t.Helper()
-	h, err := s.History(context.Background(), HistoryRequest{Count: store.MaxHistoryCount})
+	h, err := s.History(systemContext(), HistoryRequest{Count: store.MaxHistoryCount})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(h.Versions)
+	n := 0
+	for _, v := range h.Versions {
+		if v.Type != "Provenance" {
+			n++
+		}
+	}
+	return n
+}
+
+// provenances returns the bodies of the Provenance resources, newest first.
+func provenances(t *testing.T, s *Service) []string {
+	t.Helper()
+	h, err := s.History(systemContext(), HistoryRequest{Type: "Provenance", Count: store.MaxHistoryCount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, v := range h.Versions {
+		out = append(out, string(v.Body))
+	}
+	return out
 }
 
 func TestTransaction(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		t.Run("ResolvesReferences", func(t *testing.T) {
 			s := newService(t, b)
@@ -69,6 +90,13 @@ func TestTransaction(t *testing.T) {
 			}
 			if historyLen(t, s) != 3 {
 				t.Errorf("history has %d versions, want 3", historyLen(t, s))
+			}
+			// One Provenance for the update, one for the whole transaction,
+			// naming both versions it wrote.
+			if ps := provenances(t, s); len(ps) != 2 || strings.Count(ps[0], `"reference":"`) != 2 ||
+				!strings.Contains(ps[0], `"reference":"Observation/`+res.Entries[0].Version.ID+`/_history/1"`) ||
+				!strings.Contains(ps[0], `"code":"CREATE"`) || !strings.Contains(ps[0], "Continuum (system)") {
+				t.Errorf("provenances = %v", ps)
 			}
 			out := string(res.Marshal())
 			for _, want := range []string{`"type":"transaction-response"`, `"location":"Observation/`, `"etag":"W/\"1\""`, `"status":"200 OK"`} {
@@ -221,7 +249,7 @@ func TestTransaction(t *testing.T) {
 // reference in the patch value, rewritten like any reference) and in a
 // batch, where a failing patch fails only its entry.
 func TestBundlePatch(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	jsonPatch := base64.StdEncoding.EncodeToString([]byte(`[{"op":"replace","path":"/active","value":false}]`))
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		s := newService(t, b)

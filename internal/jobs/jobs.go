@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
 )
@@ -29,6 +30,11 @@ import (
 // goes (the Runner stores the latest with the next heartbeat). ctx ends when
 // the Runner stops or the lease is lost. Returning nil completes the job with
 // result; an error fails the attempt, to be retried unless it is Permanent.
+//
+// ctx carries the system principal (auth.NewSystem): a job reads and
+// writes clinical data through interaction as the server itself, explicitly,
+// so it is authorized and audited like any caller (architecture.md §2,
+// rule 4). The job's Org says for whom it writes.
 type Handler func(ctx context.Context, job *store.Job, report func(store.Progress)) (result []byte, err error)
 
 // Permanent marks err as not worth retrying: the job fails for good.
@@ -140,7 +146,7 @@ func (r *Runner) RunOne(ctx context.Context) (bool, error) {
 // run runs one attempt of job, which this worker has leased.
 func (r *Runner) run(ctx context.Context, job *store.Job) error {
 	log := r.opt.Logger.With("job", job.ID, "kind", job.Kind, "attempt", job.Attempts)
-	hctx, cancel := context.WithCancel(ctx)
+	hctx, cancel := context.WithCancel(auth.NewContext(ctx, auth.NewSystem()))
 	defer cancel()
 
 	var (

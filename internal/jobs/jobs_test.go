@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/store"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
 )
@@ -78,6 +79,9 @@ func TestRunner(t *testing.T) {
 			st := b.Open(t)
 			release := make(chan struct{})
 			h := func(ctx context.Context, j *store.Job, report func(store.Progress)) ([]byte, error) {
+				if p, ok := auth.FromContext(ctx); !ok || p.Kind != auth.System {
+					return nil, Permanent(errors.New("the handler does not act as the system principal"))
+				}
 				report(store.Progress{Done: 5, Total: 10, Note: "halfway"})
 				select {
 				case <-release:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
@@ -24,9 +25,10 @@ type Options struct {
 	// Interactions serves the resource interactions (read, create, …);
 	// nil leaves them out of the API and the CapabilityStatement.
 	Interactions *interaction.Service
-	// Org owns what REST writes create, until principals (the
-	// authorization issue) say on whose behalf a request acts.
-	Org string
+	// Authenticator says who is calling (auth.go). Every FHIR request but
+	// metadata and discovery needs a principal: nil refuses them all with
+	// 401 (deny by default), it never opens the API.
+	Authenticator Authenticator
 
 	Software Software  // reported in the CapabilityStatement
 	Started  time.Time // the CapabilityStatement's date
@@ -77,8 +79,30 @@ func (a *API) plain(h handlerFunc) http.Handler {
 }
 
 // fhir adapts a FHIR handler: the response format is negotiated first, so
-// that even a 404 answers a client that cannot read JSON with 406.
+// that even a 404 answers a client that cannot read JSON with 406; then the
+// caller is authenticated (auth.go), and without a principal nothing else
+// runs.
 func (a *API) fhir(h handlerFunc) http.Handler {
+	return a.plain(func(w http.ResponseWriter, r *http.Request) error {
+		if err := negotiate(r); err != nil {
+			return err
+		}
+		if strings.HasPrefix(r.URL.Path, "/fhir/.well-known/") {
+			// Discovery is public; what no public route serves there
+			// does not exist, for anyone.
+			return a.notFound(w, r)
+		}
+		r, err := a.authenticate(w, r)
+		if err != nil {
+			return err
+		}
+		return h(w, r)
+	})
+}
+
+// public adapts a FHIR handler anyone may call: the CapabilityStatement
+// and discovery (SMART App Launch 2.2 §2.1: .well-known/smart-configuration).
+func (a *API) public(h handlerFunc) http.Handler {
 	return a.plain(func(w http.ResponseWriter, r *http.Request) error {
 		if err := negotiate(r); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/interaction"
 	"github.com/continuum-ehr/continuum/internal/operation"
@@ -32,12 +33,13 @@ func BenchmarkReadByID(b *testing.B) {
 			continue
 		}
 		v := validate.New(spec.R4(), validate.Options{})
-		svc := interaction.New(interaction.Options{Store: be.Open(b), Validator: v, Spec: spec.R4()})
+		st := be.Open(b)
+		svc := interaction.New(interaction.Options{Store: st, Validator: v, Spec: spec.R4(), Audit: newTrail(b, st)})
 		api := New(Options{BaseURL: base, Spec: spec.R4(), Validate: operation.NewValidate(v, validate.DefaultMaxDepth),
-			Interactions: svc, Org: "o", Software: Software{Name: "Continuum"}, Started: time.Now(), Logger: slog.New(slog.DiscardHandler)})
+			Interactions: svc, Authenticator: testTokens(), Software: Software{Name: "Continuum"}, Started: time.Now(), Logger: slog.New(slog.DiscardHandler)})
 		ids := make([]string, 1000)
 		for i := range ids {
-			res, err := svc.Create(context.Background(), interaction.CreateRequest{Type: "Patient", Org: "o",
+			res, err := svc.Create(auth.NewContext(context.Background(), auth.NewSystem()), interaction.CreateRequest{Type: "Patient", Org: "o",
 				Body: []byte(`{"resourceType":"Patient","active":true,"name":[{"family":"Doe","given":["Jane"]}],"birthDate":"1970-01-01"}`)})
 			if err != nil {
 				b.Fatal(err)
@@ -62,7 +64,12 @@ func BenchmarkReadByID(b *testing.B) {
 					defer tr.CloseIdleConnections()
 					client := &http.Client{Transport: tr}
 					get := func() error {
-						resp, err := client.Get(target.url())
+						req, err := http.NewRequest(http.MethodGet, target.url(), nil)
+						if err != nil {
+							return err
+						}
+						req.Header.Set("Authorization", "Bearer system")
+						resp, err := client.Do(req)
 						if err != nil {
 							return err
 						}

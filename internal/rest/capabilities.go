@@ -60,10 +60,11 @@ type capResource struct {
 	UpdateCreate      bool             `json:"updateCreate"`
 	ConditionalCreate bool             `json:"conditionalCreate"`
 	ConditionalUpdate bool             `json:"conditionalUpdate"`
-	ConditionalDelete string           `json:"conditionalDelete"`
+	ConditionalDelete string           `json:"conditionalDelete,omitzero"`
 	SearchInclude     []string         `json:"searchInclude,omitzero"`
 	SearchRevInclude  []string         `json:"searchRevInclude,omitzero"`
 	SearchParam       []capSearchParam `json:"searchParam,omitzero"`
+	Documentation     string           `json:"documentation,omitzero"`
 }
 
 type capSearchParam struct {
@@ -99,6 +100,25 @@ type capInteraction struct {
 func resourceInteractions(opts Options) []capResource {
 	var out []capResource
 	for _, typ := range opts.Spec.ResourceTypes() {
+		if typ == "AuditEvent" {
+			// The audit trail: read and search, for administrators; nobody
+			// writes it through the API (docs/security.md).
+			out = append(out, capResource{
+				Type:        typ,
+				Interaction: []capInteraction{{"read"}, {"search-type"}},
+				Versioning:  "no-version",
+				SearchParam: []capSearchParam{
+					{"patient", "http://hl7.org/fhir/SearchParameter/AuditEvent-patient", "reference"},
+					{"entity", "http://hl7.org/fhir/SearchParameter/AuditEvent-entity", "reference"},
+					{"agent", "http://hl7.org/fhir/SearchParameter/AuditEvent-agent", "reference"},
+					{"subtype", "http://hl7.org/fhir/SearchParameter/AuditEvent-subtype", "token"},
+					{"date", "http://hl7.org/fhir/SearchParameter/AuditEvent-date", "date"},
+					{"purpose", "", "token"},
+				},
+				Documentation: "The audit trail (IHE BALP AuditEvents), kept apart from clinical data; administrators only.",
+			})
+			continue
+		}
 		out = append(out, capResource{
 			Type: typ,
 			Interaction: []capInteraction{{"read"}, {"vread"}, {"update"}, {"patch"}, {"delete"},

@@ -22,7 +22,7 @@ import (
 // current during it), _count, and _page, the opaque cursor of the next link.
 func (a *API) history(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	req := interaction.HistoryRequest{Type: r.PathValue("type"), ID: r.PathValue("id"), Cursor: q.Get("_page")}
+	req := interaction.HistoryRequest{Type: r.PathValue("type"), ID: r.PathValue("id"), Cursor: q.Get("_page"), BreakGlass: breakGlass(r)}
 	if s := q.Get("_since"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {

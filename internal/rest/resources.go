@@ -24,7 +24,10 @@ import (
 // with the current ETag, or If-Modified-Since not before the last update,
 // answers 304 without a body.
 func (a *API) read(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.opts.Interactions.Read(r.Context(), interaction.ReadRequest{Type: r.PathValue("type"), ID: r.PathValue("id")})
+	if r.PathValue("type") == "AuditEvent" {
+		return a.auditRead(w, r) // from the audit trail, not the resources
+	}
+	v, err := a.opts.Interactions.Read(r.Context(), interaction.ReadRequest{Type: r.PathValue("type"), ID: r.PathValue("id"), BreakGlass: breakGlass(r)})
 	if err != nil {
 		return err
 	}
@@ -81,7 +84,7 @@ func notModified(r *http.Request, v *store.Version) bool {
 // https://hl7.org/fhir/R4/http.html#vread
 func (a *API) vread(w http.ResponseWriter, r *http.Request) error {
 	v, err := a.opts.Interactions.VRead(r.Context(), interaction.VReadRequest{
-		Type: r.PathValue("type"), ID: r.PathValue("id"), VersionID: r.PathValue("vid")})
+		Type: r.PathValue("type"), ID: r.PathValue("id"), VersionID: r.PathValue("vid"), BreakGlass: breakGlass(r)})
 	if err != nil {
 		return err
 	}
@@ -100,7 +103,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := a.opts.Interactions.Create(r.Context(), interaction.CreateRequest{
-		Type: typ, Body: body, Org: a.opts.Org, IfNoneExist: r.Header.Get("If-None-Exist")})
+		Type: typ, Body: body, Org: chosenOrg(r), IfNoneExist: r.Header.Get("If-None-Exist")})
 	if err != nil {
 		return err
 	}
@@ -124,7 +127,7 @@ func (a *API) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := a.opts.Interactions.Update(r.Context(), interaction.UpdateRequest{
-		Type: r.PathValue("type"), ID: r.PathValue("id"), Body: body, Org: a.opts.Org, IfMatch: ifMatch})
+		Type: r.PathValue("type"), ID: r.PathValue("id"), Body: body, Org: chosenOrg(r), IfMatch: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -151,7 +154,7 @@ func (a *API) conditionalUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := a.opts.Interactions.ConditionalUpdate(r.Context(), interaction.ConditionalUpdateRequest{
-		Type: r.PathValue("type"), Criteria: r.URL.RawQuery, Body: body, Org: a.opts.Org, IfMatch: ifMatch})
+		Type: r.PathValue("type"), Criteria: r.URL.RawQuery, Body: body, Org: chosenOrg(r), IfMatch: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -170,7 +173,7 @@ func (a *API) conditionalDelete(w http.ResponseWriter, r *http.Request) error {
 		return outcome.New(outcome.Invalid, "required", "DELETE [base]/[type] needs search criteria (a conditional delete) or an id")
 	}
 	v, err := a.opts.Interactions.ConditionalDelete(r.Context(), interaction.ConditionalDeleteRequest{
-		Type: r.PathValue("type"), Criteria: r.URL.RawQuery, Org: a.opts.Org})
+		Type: r.PathValue("type"), Criteria: r.URL.RawQuery})
 	if err != nil {
 		return err
 	}
@@ -205,7 +208,7 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := a.opts.Interactions.Patch(r.Context(), interaction.PatchRequest{
-		Type: r.PathValue("type"), ID: r.PathValue("id"), Format: format, Body: body, Org: a.opts.Org, IfMatch: ifMatch})
+		Type: r.PathValue("type"), ID: r.PathValue("id"), Format: format, Body: body, IfMatch: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -221,7 +224,7 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := a.opts.Interactions.Delete(r.Context(), interaction.DeleteRequest{
-		Type: r.PathValue("type"), ID: r.PathValue("id"), Org: a.opts.Org, IfMatch: ifMatch})
+		Type: r.PathValue("type"), ID: r.PathValue("id"), IfMatch: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -241,7 +244,7 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.opts.Interactions.Bundle(r.Context(), interaction.BundleRequest{Body: body, Org: a.opts.Org, Base: a.opts.BaseURL + "/fhir"})
+	res, err := a.opts.Interactions.Bundle(r.Context(), interaction.BundleRequest{Body: body, Org: chosenOrg(r), Base: a.opts.BaseURL + "/fhir"})
 	if err != nil {
 		return err
 	}

@@ -32,15 +32,16 @@ type exchange struct {
 func TestResourceInteractions(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		v := validate.New(spec.R4(), validate.Options{})
+		st := b.Open(t)
 		api := New(Options{
-			BaseURL:      base,
-			Spec:         spec.R4(),
-			Validate:     operation.NewValidate(v, validate.DefaultMaxDepth),
-			Interactions: interaction.New(interaction.Options{Store: b.Open(t), Validator: v, Spec: spec.R4()}),
-			Org:          "org-test",
-			Software:     Software{Name: "Continuum"},
-			Started:      time.Now(),
-			Logger:       slog.New(slog.DiscardHandler),
+			BaseURL:       base,
+			Spec:          spec.R4(),
+			Validate:      operation.NewValidate(v, validate.DefaultMaxDepth),
+			Interactions:  interaction.New(interaction.Options{Store: st, Validator: v, Spec: spec.R4(), Audit: newTrail(t, st)}),
+			Authenticator: testTokens(),
+			Software:      Software{Name: "Continuum"},
+			Started:       time.Now(),
+			Logger:        slog.New(slog.DiscardHandler),
 		})
 		srv := httptest.NewServer(api.Handler())
 		defer srv.Close()
@@ -54,7 +55,7 @@ func TestResourceInteractions(t *testing.T) {
 			if ex.body != "" {
 				req.Header.Set("Content-Type", "application/fhir+json")
 			}
-			for k, v := range ex.header {
+			for k, v := range systemHeaders(ex.header) {
 				req.Header.Set(k, v)
 			}
 			resp, err := http.DefaultClient.Do(req)
@@ -176,7 +177,7 @@ func TestResourceInteractions(t *testing.T) {
 		}
 
 		// Paging the system history with _count follows next links to the end.
-		next, seen := "/fhir/_history?_count=2", 0
+		next, seen, provs := "/fhir/_history?_count=2", 0, 0
 		for i := 0; next != "" && i < 20; i++ {
 			_, body := do(t, exchange{method: "GET", path: next, status: 200})
 			var bundle struct {
@@ -189,7 +190,13 @@ func TestResourceInteractions(t *testing.T) {
 			if err := json.Unmarshal([]byte(body), &bundle); err != nil {
 				t.Fatal(err)
 			}
-			seen += len(bundle.Entry)
+			for _, e := range bundle.Entry {
+				if strings.Contains(string(e), `"resourceType":"Provenance"`) {
+					provs++
+				} else {
+					seen++
+				}
+			}
 			next = ""
 			for _, l := range bundle.Link {
 				if l.Relation == "next" {
@@ -197,8 +204,10 @@ func TestResourceInteractions(t *testing.T) {
 				}
 			}
 		}
-		if seen != 13 { // every version written above
-			t.Errorf("paging the system history saw %d versions, want 13", seen)
+		// Every version written above, and the Provenance of each write
+		// (counted apart).
+		if seen != 13 || provs == 0 {
+			t.Errorf("paging the system history saw %d versions and %d Provenances, want 13 and some", seen, provs)
 		}
 	})
 }

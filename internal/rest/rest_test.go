@@ -26,13 +26,14 @@ func newAPI(t *testing.T, ready func(context.Context) error) *API {
 	t.Helper()
 	v := validate.New(spec.R4(), validate.Options{})
 	return New(Options{
-		BaseURL:  base,
-		Spec:     spec.R4(),
-		Validate: operation.NewValidate(v, validate.DefaultMaxDepth),
-		Software: Software{Name: "Continuum", Version: "v1.2.3"},
-		Started:  time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC),
-		Logger:   slog.New(slog.DiscardHandler),
-		Ready:    ready,
+		BaseURL:       base,
+		Spec:          spec.R4(),
+		Validate:      operation.NewValidate(v, validate.DefaultMaxDepth),
+		Software:      Software{Name: "Continuum", Version: "v1.2.3"},
+		Started:       time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC),
+		Logger:        slog.New(slog.DiscardHandler),
+		Ready:         ready,
+		Authenticator: testTokens(),
 	})
 }
 
@@ -54,6 +55,7 @@ type scenario struct {
 	header      map[string]string
 	body        string
 	needsValid  bool // needs the validator to report errors
+	anonymous   bool // sent without credentials
 	wantStatus  int
 	wantCode    string // first OperationOutcome issue code, when the response is one
 	wantContain []string
@@ -72,7 +74,11 @@ func (sc scenario) run(t *testing.T, srvURL string) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range sc.header {
+	h := systemHeaders(sc.header)
+	if sc.anonymous {
+		h = sc.header
+	}
+	for k, v := range h {
 		if k == "Host" {
 			req.Host = v
 		} else {

@@ -11,7 +11,9 @@ func (a *API) routes() *http.ServeMux {
 	mux.Handle("GET /healthz", a.plain(a.healthz))
 
 	// Capabilities: https://hl7.org/fhir/R4/http.html#capabilities
-	mux.Handle("GET /fhir/metadata", a.fhir(a.capabilities))
+	// Public, like discovery under /fhir/.well-known/ (a.public); everything
+	// else under /fhir needs a principal (a.fhir, auth.go).
+	mux.Handle("GET /fhir/metadata", a.public(a.capabilities))
 
 	// Resource interactions: https://hl7.org/fhir/R4/http.html
 	// POST [base]/[type] (create) shares its pattern with the system
@@ -41,6 +43,12 @@ func (a *API) routes() *http.ServeMux {
 		mux.Handle("GET /fhir/{$}", a.fhir(a.searchSystem))
 		mux.Handle("POST /fhir/_search", a.fhir(a.searchSystem))
 		mux.Handle("GET /fhir/{ctype}/{cid}/{type}", a.fhir(a.searchCompartment))
+		// The audit trail, for administrators: it is not clinical data and
+		// lives outside the resource store (auditevent.go).
+		// GET /fhir/AuditEvent/{id} is the read route's (resources.go).
+		mux.Handle("GET /fhir/AuditEvent", a.fhir(a.auditSearch))
+		// Who accessed a patient's record, for the patient and administrators.
+		mux.Handle("GET /fhir/Patient/{id}/$access-report", a.fhir(a.accessReport))
 	}
 
 	// Operations: https://hl7.org/fhir/R4/operations.html#executing
@@ -58,6 +66,9 @@ func (a *API) routes() *http.ServeMux {
 	mux.Handle("POST /fhir/{type}/{name}", a.fhir(a.dispatch(typed)))
 
 	// Everything else under the FHIR base answers with an OperationOutcome.
+	// Unknown discovery documents answer 404 to anyone (a.fhir); any other
+	// unknown path 401 before 404, so the URL space is not probed
+	// anonymously.
 	mux.Handle("/fhir/", a.fhir(a.notFound))
 	mux.Handle("/fhir", a.fhir(a.notFound))
 

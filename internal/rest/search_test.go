@@ -61,15 +61,16 @@ func (b *searchBundleJSON) ids(mode string) string {
 func TestSearchREST(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		v := validate.New(spec.R4(), validate.Options{})
+		db := b.Open(t)
 		api := New(Options{
-			BaseURL:      base,
-			Spec:         spec.R4(),
-			Validate:     operation.NewValidate(v, validate.DefaultMaxDepth),
-			Interactions: interaction.New(interaction.Options{Store: b.Open(t), Validator: v, Spec: spec.R4()}),
-			Org:          "org-test",
-			Software:     Software{Name: "Continuum"},
-			Started:      time.Now(),
-			Logger:       slog.New(slog.DiscardHandler),
+			BaseURL:       base,
+			Spec:          spec.R4(),
+			Validate:      operation.NewValidate(v, validate.DefaultMaxDepth),
+			Interactions:  interaction.New(interaction.Options{Store: db, Validator: v, Spec: spec.R4(), Audit: newTrail(t, db)}),
+			Authenticator: testTokens(),
+			Software:      Software{Name: "Continuum"},
+			Started:       time.Now(),
+			Logger:        slog.New(slog.DiscardHandler),
 		})
 		srv := httptest.NewServer(api.Handler())
 		defer srv.Close()
@@ -78,6 +79,9 @@ func TestSearchREST(t *testing.T) {
 			req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 			if ctype != "" {
 				req.Header.Set("Content-Type", ctype)
+			}
+			for k, v := range systemHeaders(nil) {
+				req.Header.Set(k, v)
 			}
 			for i := 0; i+1 < len(header); i += 2 {
 				req.Header.Set(header[i], header[i+1])

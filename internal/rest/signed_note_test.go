@@ -23,10 +23,11 @@ import (
 func TestSignedNoteImmutable(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		v := validate.New(spec.R4(), validate.Options{})
+		st := b.Open(t)
 		api := New(Options{
 			BaseURL: base, Spec: spec.R4(), Validate: operation.NewValidate(v, validate.DefaultMaxDepth),
-			Interactions: interaction.New(interaction.Options{Store: b.Open(t), Validator: v, Spec: spec.R4()}),
-			Org:          "org-test", Software: Software{Name: "Continuum"}, Started: time.Now(), Logger: slog.New(slog.DiscardHandler),
+			Interactions:  interaction.New(interaction.Options{Store: st, Validator: v, Spec: spec.R4(), Audit: newTrail(t, st)}),
+			Authenticator: testTokens(), Software: Software{Name: "Continuum"}, Started: time.Now(), Logger: slog.New(slog.DiscardHandler),
 		})
 		srv := httptest.NewServer(api.Handler())
 		defer srv.Close()
@@ -35,6 +36,9 @@ func TestSignedNoteImmutable(t *testing.T) {
 			req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 			if body != "" {
 				req.Header.Set("Content-Type", ctype)
+			}
+			for k, v := range systemHeaders(nil) {
+				req.Header.Set(k, v)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

@@ -60,6 +60,17 @@ type ReadTx interface {
 	Search(ctx context.Context, q *search.Query, opts SearchOptions) (*SearchPage, error)
 	// Job returns a job by id, NotFound if there is none.
 	Job(ctx context.Context, id string) (*Job, error)
+
+	// AuditEntries returns up to limit audit entries with Seq > after, in
+	// Seq order (audit.go).
+	AuditEntries(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
+	// AuditCheckpoints returns every audit checkpoint in Seq order.
+	AuditCheckpoints(ctx context.Context) ([]AuditCheckpoint, error)
+	// ReadAudit returns the audit entry whose AuditEvent has this id,
+	// NotFound if there is none.
+	ReadAudit(ctx context.Context, id string) (*AuditEntry, error)
+	// SearchAudit returns audit entries newest first, one page at a time.
+	SearchAudit(ctx context.Context, q AuditQuery) (*AuditPage, error)
 }
 
 // Tx reads and writes inside a read-write transaction.
@@ -94,6 +105,18 @@ type Tx interface {
 	// retryAfter, or marked failed for good once it has used its attempts or
 	// when retryAfter is negative.
 	FailJob(ctx context.Context, id, owner, reason string, retryAfter time.Duration) error
+
+	// AuditHead returns the last audit entry's position and link (0 and
+	// zeros when the chain is empty). Updates run one at a time, so the
+	// head read here stays the head until the transaction ends.
+	AuditHead(ctx context.Context) (seq int64, link [32]byte, err error)
+	// AppendAudit stores entries, which must continue the head in order
+	// (head + 1, head + 2, …; the store refuses anything else with kind
+	// Conflict). They commit with the transaction: a write's audit entry
+	// commits with the write or not at all.
+	AppendAudit(ctx context.Context, entries ...AuditEntry) error
+	// AppendAuditCheckpoint stores a signed checkpoint.
+	AppendAuditCheckpoint(ctx context.Context, c AuditCheckpoint) error
 }
 
 // Write is the input of Create and Put.
@@ -181,6 +204,18 @@ type HistoryQuery struct {
 	// later writes never shift earlier pages, because they get larger
 	// sequence numbers.
 	Cursor string
+	// Types, when not nil, keeps only versions of these types (an empty,
+	// non-nil slice keeps nothing). Authorization narrows system history
+	// to the types the caller may read with it.
+	Types []string
+	// Orgs, when not nil, keeps only versions owned by one of these
+	// organizations, and versions of the directory types, which no
+	// organization owns (DirectoryType; they are stored with Org ""). An
+	// empty, non-nil slice keeps the directory types alone. This is the
+	// tenancy narrowing of history (docs/decisions/0004-tenancy.md): the
+	// query runs narrowed, so pages and next links are those of the
+	// permitted subset.
+	Orgs []string
 }
 
 // Page sizes of History.

@@ -104,7 +104,7 @@ func TestFinderFollowsChanges(t *testing.T) {
 		t.Errorf("after a rename the new name does not match: %v", ms)
 	}
 	svc := h.ui.rec.svc
-	if _, err := svc.Delete(ctx, interaction.DeleteRequest{Type: "Patient", ID: "p1", Org: "org-a"}); err != nil {
+	if _, err := svc.Delete(ctx, interaction.DeleteRequest{Type: "Patient", ID: "p1"}); err != nil {
 		t.Fatal(err)
 	}
 	if ms, _ := f.find(ctx, "org-a", "Shore"); len(ms) != 0 {
@@ -125,7 +125,7 @@ func BenchmarkFind(b *testing.B) {
 	be := sqltest.Backends()[0]
 	db := be.Open(b)
 	r4 := spec.R4()
-	svc := interaction.New(interaction.Options{Store: db, Validator: validate.New(r4, validate.Options{}), Spec: r4})
+	svc := interaction.New(interaction.Options{Store: db, Validator: validate.New(r4, validate.Options{}), Spec: r4, Audit: testTrail(b, db)})
 	ctx := auth.NewContext(context.Background(), auth.NewSystem())
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, org := range []string{"org-a", "org-b"} {

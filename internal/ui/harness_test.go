@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"crypto/ed25519"
+	crand "crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/continuum-ehr/continuum/internal/audit"
 	"github.com/continuum-ehr/continuum/internal/authweb"
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
@@ -65,7 +68,7 @@ func newHarness(t testing.TB, b sqltest.Backend) *harness {
 	web := authweb.New(authweb.Options{OAuth: o, Logger: log, Home: "/"})
 	r4 := spec.R4()
 	v := validate.New(r4, validate.Options{})
-	h.ui = New(Options{Interactions: interaction.New(interaction.Options{Store: h.db, Validator: v, Spec: r4}),
+	h.ui = New(Options{Interactions: interaction.New(interaction.Options{Store: h.db, Validator: v, Spec: r4, Audit: testTrail(t, h.db)}),
 		OAuth: o, Sessions: web, Logger: log, Idle: idle, Now: h.clock.Now})
 	mux := http.NewServeMux()
 	for _, p := range web.Patterns() {
@@ -181,4 +184,19 @@ func (b *browser) register(given, family, birthDate string) string {
 		b.h.t.Fatalf("register: %d %q\n%.2000s", resp.StatusCode, loc, body)
 	}
 	return strings.TrimPrefix(loc, "/patients/")
+}
+
+// testTrail is an audit trail over st with a throwaway key.
+func testTrail(t testing.TB, st store.Store) *audit.Trail {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := audit.NewTrail(audit.TrailOptions{Store: st, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return tr
 }

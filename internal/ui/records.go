@@ -130,14 +130,16 @@ func (rc *records) changes(ctx context.Context, typ string, since time.Time, aft
 // maxList bounds what one chart list reads.
 const maxList = 2000
 
-// find runs a FHIR search (https://hl7.org/fhir/R4/search.html) narrowed
-// to the organization's resources and returns up to limit matches, paging
-// through the results.
+// find runs a FHIR search (https://hl7.org/fhir/R4/search.html) and
+// returns up to limit matches, paging through the results. interaction
+// narrows it to what the signed-in user may see (their organizations);
+// org is kept for the callers' signature and names the workspace's
+// organization.
 func (rc *records) find(ctx context.Context, org, typ string, params url.Values, limit int) ([]resource, error) {
 	params.Set("_count", fmt.Sprint(min(limit, 500)))
 	var out []resource
 	for {
-		res, err := rc.svc.Search(ctx, interaction.SearchRequest{Type: typ, Params: params, Orgs: []string{org}})
+		res, err := rc.svc.Search(ctx, interaction.SearchRequest{Type: typ, Params: params})
 		if err != nil {
 			return nil, err
 		}

@@ -44,6 +44,26 @@ func (t *readTx) History(ctx context.Context, q store.HistoryQuery) (*store.Hist
 	case q.Type != "":
 		where, args = append(where, "v.type = ?"), append(args, q.Type)
 	}
+	if q.Types != nil {
+		if len(q.Types) == 0 {
+			return &store.HistoryPage{}, nil
+		}
+		where = append(where, "v.type IN ("+placeholders(len(q.Types))+")")
+		for _, typ := range q.Types {
+			args = append(args, typ)
+		}
+	}
+	if q.Orgs != nil {
+		// Directory types are stored with org '' and belong to everyone.
+		cond := "v.org = ''"
+		if len(q.Orgs) > 0 {
+			cond = "(v.org = '' OR v.org IN (" + placeholders(len(q.Orgs)) + "))"
+		}
+		where = append(where, cond)
+		for _, o := range q.Orgs {
+			args = append(args, o)
+		}
+	}
 	if !q.Since.IsZero() {
 		// lastUpdated is monotonic in the sequence, so "since instant X"
 		// is "from the first transaction at or after X".

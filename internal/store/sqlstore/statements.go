@@ -20,6 +20,7 @@ const (
 	sqlFirstSince        = `SELECT MIN(t) FROM transactions WHERE instant >= ?`
 	sqlGrantByID         = `SELECT id, client_id, user_id, session_id, scopes, patient, encounter, context, launch, created_at,
 		expires_at, revoked_at FROM oauth_grants WHERE id = ?`
+	sqlAuditHead = `SELECT seq, link FROM audit_events ORDER BY seq DESC LIMIT 1`
 	sqlTakeClock = `UPDATE store_clock SET seq = seq + 1, instant = CASE WHEN instant < ? THEN ? ELSE instant END
 		 WHERE id = 1 RETURNING seq, instant`
 )
@@ -43,5 +44,6 @@ func hotStatements() []string {
 		sqlFirstSince,
 		sqlTakeClock,
 		sqlGrantByID,
+		sqlAuditHead,
 	}, indexStatements()...)
 }

@@ -43,6 +43,8 @@ func Run(t *testing.T, open Open) {
 		{"HistoryPagingStable", testHistoryPagingStable},
 		{"HistorySince", testHistorySince},
 		{"HistoryAt", testHistoryAt},
+		{"HistoryNarrowed", testHistoryNarrowed},
+		{"AuditChain", testAuditChain},
 		{"SnapshotStable", testSnapshotStable},
 		{"Tenancy", testTenancy},
 		{"FindByIdentifier", testFindByIdentifier},

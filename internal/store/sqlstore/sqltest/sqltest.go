@@ -10,12 +10,15 @@ import (
 	"database/sql"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	// Registers the "pgx" database/sql driver used to create schemas.
 	_ "github.com/jackc/pgx/v5/stdlib"
+	// Registers the "sqlite" driver for Exec.
+	_ "modernc.org/sqlite"
 
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/index"
@@ -39,6 +42,27 @@ type Backend struct {
 	// Reopen returns a second handle on the store s, as a restarted
 	// process would open it; closed when the test ends.
 	Reopen func(t testing.TB, s *sqlstore.DB) *sqlstore.DB
+	// Where returns what the CLI opens s with: the data directory
+	// (SQLite, --data) or the connection string (PostgreSQL,
+	// --database-url).
+	Where func(t testing.TB, s *sqlstore.DB) string
+	// Exec runs a statement on s's database behind the store's back, as
+	// someone with database access would: tests of tamper evidence.
+	// Placeholders are the driver's (? on SQLite, $1 on PostgreSQL).
+	Exec func(t testing.TB, s *sqlstore.DB, query string, args ...any)
+}
+
+// rawExec runs query on a fresh database/sql handle of driver.
+func rawExec(t testing.TB, driver, dsn, query string, args ...any) {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 }
 
 // Backends returns the backends, SQLite first. Benchmarks use it directly;
@@ -98,6 +122,17 @@ func sqliteBackend() Backend {
 			mu.Unlock()
 			return open(t, dir)
 		},
+		Where: func(t testing.TB, s *sqlstore.DB) string {
+			mu.Lock()
+			defer mu.Unlock()
+			return dirs[s]
+		},
+		Exec: func(t testing.TB, s *sqlstore.DB, query string, args ...any) {
+			mu.Lock()
+			dir := dirs[s]
+			mu.Unlock()
+			rawExec(t, "sqlite", "file:"+filepath.Join(dir, sqlstore.SQLiteFile)+"?_pragma=busy_timeout(10000)", query, args...)
+		},
 	}
 }
 
@@ -127,6 +162,17 @@ func postgresBackend() Backend {
 			u := urls[s]
 			mu.Unlock()
 			return open(t, u)
+		},
+		Where: func(t testing.TB, s *sqlstore.DB) string {
+			mu.Lock()
+			defer mu.Unlock()
+			return urls[s]
+		},
+		Exec: func(t testing.TB, s *sqlstore.DB, query string, args ...any) {
+			mu.Lock()
+			u := urls[s]
+			mu.Unlock()
+			rawExec(t, "pgx", u, query, args...)
 		},
 	}
 }
