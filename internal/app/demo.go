@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/bulkimport"
 	"github.com/continuum-ehr/continuum/internal/interaction"
+	"github.com/continuum-ehr/continuum/internal/oauth"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
 	"github.com/continuum-ehr/continuum/internal/synth"
@@ -80,7 +82,7 @@ func loadDemo(ctx context.Context, svc *interaction.Service, st store.Store, log
 	}
 	if !pending {
 		log.Info("demo mode: the store holds data already; no demo data loaded")
-		return createDemoAccounts(ctx, svc, sink.data, log)
+		return createDemoAccounts(ctx, st, sink.data, log)
 	}
 	var failed []string
 	im := bulkimport.New(bulkimport.Options{Service: svc, Org: defaultOrg, Report: func(f bulkimport.Failure) {
@@ -99,7 +101,7 @@ func loadDemo(ctx context.Context, svc *interaction.Service, st store.Store, log
 	}
 	log.Info("demo data loaded", "organizations", len(sink.data.Organizations), "practitioners", len(sink.data.Practitioners),
 		"patients", len(sink.data.Patients), "resources", sum.Resources(), "elapsed", time.Since(start).Round(time.Millisecond))
-	return createDemoAccounts(ctx, svc, sink.data, log)
+	return createDemoAccounts(ctx, st, sink.data, log)
 }
 
 // demoPending reports whether the demo must be loaded: the store is empty,
@@ -129,14 +131,41 @@ func demoPending(ctx context.Context, st store.Store, sink *demoSink) (bool, err
 	return false, nil
 }
 
-// createDemoAccounts creates the demo's sign-in accounts (clinicians of the
-// demo organizations, a patient) and logs how to sign in. Sign-in arrives
-// with the identity work (issue 7): until then there are no accounts, and
-// the FHIR API is open on the loopback address. The lead extends this
-// function; data lists the practitioners and patients to attach accounts to.
-func createDemoAccounts(ctx context.Context, svc *interaction.Service, data demoData, log *slog.Logger) error {
-	_, _ = ctx, svc
-	log.Info("demo mode: no sign-in accounts yet (they arrive with sign-in); browse the data at /fhir",
-		"example", "/fhir/Patient/"+data.Patients[0].ID)
+// demoPassword is the password of the demo's accounts. It is public on
+// purpose (README): --demo is for trying Continuum on synthetic data on the
+// loopback address, never for real patients.
+const demoPassword = "continuum-demo"
+
+// demoAccounts are the demo's sign-in accounts: two clinicians of the
+// default organization, which owns the demo's clinical data, and a
+// patient user for the first demo patient.
+func demoAccounts(data demoData) []oauth.UserSpec {
+	member := func(role string) []store.Membership { return []store.Membership{{Org: defaultOrg, Role: role}} }
+	return []oauth.UserSpec{
+		{Username: "demo-physician", Password: demoPassword, Kind: "practitioner",
+			FHIRUser: "Practitioner/" + data.Practitioners[0].ID, Memberships: member(string(auth.Physician))},
+		{Username: "demo-nurse", Password: demoPassword, Kind: "practitioner",
+			FHIRUser: "Practitioner/" + data.Practitioners[1%len(data.Practitioners)].ID, Memberships: member(string(auth.Nurse))},
+		{Username: "demo-patient", Password: demoPassword, Kind: "patient", FHIRUser: "Patient/" + data.Patients[0].ID},
+	}
+}
+
+// createDemoAccounts creates the demo's sign-in accounts that do not exist
+// yet and logs how to sign in.
+func createDemoAccounts(ctx context.Context, st store.Store, data demoData, log *slog.Logger) error {
+	idt, ok := st.(store.Identity)
+	if !ok {
+		return errors.New("the store keeps no accounts")
+	}
+	for _, spec := range demoAccounts(data) {
+		if _, err := idt.UserByUsername(ctx, spec.Username); err == nil {
+			continue
+		}
+		if _, err := oauth.CreateUser(ctx, idt, spec, time.Now()); err != nil {
+			return fmt.Errorf("demo account %s: %w", spec.Username, err)
+		}
+	}
+	log.Info("demo mode: sign in at the server's root URL", "usernames", "demo-physician, demo-nurse, demo-patient",
+		"password", demoPassword, "example", "/fhir/Patient/"+data.Patients[0].ID)
 	return nil
 }

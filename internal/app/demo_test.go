@@ -39,6 +39,25 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(logs.String(), "demo data loaded") {
 		t.Errorf("no summary in the log:\n%s", logs.String())
 	}
+	// The demo accounts exist, with the demo password, linked to demo
+	// records, and the physician belongs to the organization that owns
+	// the demo's clinical data.
+	var idt store.Identity = st
+	for _, want := range []string{"demo-physician", "demo-nurse", "demo-patient"} {
+		u, err := idt.UserByUsername(ctx, want)
+		if err != nil {
+			t.Fatalf("demo account %s: %v", want, err)
+		}
+		if !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+			t.Errorf("demo account %s has no argon2id password hash", want)
+		}
+		if u.FHIRUser == "" {
+			t.Errorf("demo account %s is linked to no record", want)
+		}
+	}
+	if u, _ := idt.UserByUsername(ctx, "demo-physician"); len(u.Memberships) != 1 || u.Memberships[0].Org != defaultOrg {
+		t.Errorf("demo physician memberships %+v, want the default organization", u.Memberships)
+	}
 	// Started again: nothing new.
 	if err := loadDemo(ctx, svc, st, log, pop); err != nil {
 		t.Fatal(err)
