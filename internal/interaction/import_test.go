@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/continuum-ehr/continuum/internal/auth"
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store"
@@ -13,7 +14,7 @@ import (
 )
 
 func TestImport(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	sqltest.Each(t, func(t *testing.T, b sqltest.Backend) {
 		s := newService(t, b)
 		body := func(id, family string) []byte { return []byte(fmt.Sprintf(patientBody, id, id, family)) }
@@ -68,7 +69,7 @@ func TestImport(t *testing.T) {
 // transaction back, and the second run finds it, here as another
 // organization's: Private, not overwritten.
 func TestImportRace(t *testing.T) {
-	ctx := context.Background()
+	ctx := systemContext()
 	b := sqltest.Backends()[0]
 	s := newService(t, b)
 	if _, err := s.Update(ctx, UpdateRequest{Type: "Patient", ID: "r1", Org: "other", Body: []byte(fmt.Sprintf(patientBody, "r1", "1", "Theirs"))}); err != nil {
@@ -94,5 +95,28 @@ func TestImportRace(t *testing.T) {
 	v, err := s.st.Read(ctx, "Patient", "r1")
 	if err != nil || v.VersionID != "1" || v.Org != "other" {
 		t.Errorf("the other organization's resource changed: %+v, %v", v, err)
+	}
+}
+
+// TestImportOnlySystem: the bulk path is for the server's own loaders; a
+// signed-in user or an anonymous caller writes nothing through it.
+func TestImportOnlySystem(t *testing.T) {
+	b := sqltest.Backends()[0]
+	s := newService(t, b)
+	req := ImportRequest{Org: "a", Resources: [][]byte{[]byte(fmt.Sprintf(patientBody, "q1", "q1", "Doe"))}}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want outcome.Kind
+	}{
+		{"anonymous", context.Background(), outcome.Unauthorized},
+		{"practitioner", auth.NewContext(context.Background(), auth.NewPractitionerSession("u1", "pr1", auth.Membership{Organization: "a", Role: auth.Physician})), outcome.Forbidden},
+	} {
+		if _, err := s.Import(tc.ctx, req); outcome.As(err).Kind != tc.want {
+			t.Errorf("%s: Import = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := s.st.Read(context.Background(), "Patient", "q1"); outcome.As(err).Kind != outcome.NotFound {
+		t.Errorf("a refused import wrote Patient/q1: %v", err)
 	}
 }
