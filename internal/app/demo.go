@@ -104,13 +104,16 @@ func loadDemo(ctx context.Context, svc *interaction.Service, st store.Store, log
 	return createDemoAccounts(ctx, st, sink.data, log)
 }
 
-// demoPending reports whether the demo must be loaded: the store is empty,
+// demoPending reports whether the demo must be loaded: the store holds no
+// patients,
 // or holds the demo's first resource but not its last (a load that was
 // interrupted).
 func demoPending(ctx context.Context, st store.Store, sink *demoSink) (bool, error) {
+	// "Empty" means no patients: opening a store creates the default
+	// Organization (and its Provenance) before the demo looks.
 	empty := true
 	err := st.View(ctx, func(tx store.ReadTx) error {
-		p, err := tx.History(ctx, store.HistoryQuery{Count: 1})
+		p, err := tx.History(ctx, store.HistoryQuery{Type: "Patient", Count: 1})
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,13 @@ func TestDemo(t *testing.T) {
 	pop.Patients = 3 // the mechanism; the size is serve's
 
 	st := sqltest.Backends()[0].Open(t)
+	// Opened as serve opens it: with the default organization already
+	// there, which must not count as "data already".
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	if err := ensureDefaultOrg(ctx, cfg, st); err != nil {
+		t.Fatal(err)
+	}
 	svc := newInteractions(config.Default(), st, testTrail(t, st))
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
@@ -71,6 +78,9 @@ func TestDemo(t *testing.T) {
 
 	// An interrupted load (the directory only) is completed.
 	st2 := sqltest.Backends()[0].Open(t)
+	if err := ensureDefaultOrg(ctx, cfg, st2); err != nil {
+		t.Fatal(err)
+	}
 	svc2 := newInteractions(config.Default(), st2, testTrail(t, st2))
 	sink := &demoSink{files: map[string]*bytes.Buffer{}}
 	if err := synth.Generate(ctx, pop, sink); err != nil {
