@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/fhir/fhirxml"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/outcome"
 	"github.com/continuum-ehr/continuum/internal/store/sqlstore/sqltest"
@@ -94,11 +95,11 @@ func TestFHIRPathPatchCases(t *testing.T) {
 	s := spec.R4()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			in, err := xmlResourceToJSON(s, c.input)
+			in, err := fhirxml.ToJSON(s, c.input)
 			if err != nil {
 				t.Fatalf("input: %v", err)
 			}
-			diff, err := xmlResourceToJSON(s, c.diff)
+			diff, err := fhirxml.ToJSON(s, c.diff)
 			if err != nil {
 				t.Fatalf("diff: %v", err)
 			}
@@ -123,7 +124,7 @@ func TestFHIRPathPatchCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\npatch: %s", err, diff.Marshal())
 			}
-			want, err := xmlResourceToJSON(s, c.output)
+			want, err := fhirxml.ToJSON(s, c.output)
 			if err != nil {
 				t.Fatalf("output: %v", err)
 			}

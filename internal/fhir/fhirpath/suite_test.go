@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/continuum-ehr/continuum/internal/fhir"
+	"github.com/continuum-ehr/continuum/internal/fhir/fhirxml"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 	"github.com/continuum-ehr/continuum/internal/r4examples"
 )
@@ -123,7 +124,7 @@ func TestOfficialSuite(t *testing.T) {
 		if strings.HasSuffix(name, ".xml") {
 			// The originals the expectations were written against (see
 			// xmlinput_test.go).
-			v, err = xmlResourceToJSON(s, data)
+			v, err = fhirxml.ToJSON(s, data)
 		} else {
 			var pv fhir.Value
 			pv, err = fhir.Parse(data)

@@ -1,4 +1,14 @@
-package interaction
+// Package fhirxml converts FHIR XML resources into the JSON form of
+// https://hl7.org/fhir/R4/json.html with the help of the R4 definitions:
+// arrays by cardinality, primitives typed, id and extensions of primitives
+// in "_name", choice elements by their typed names, XHTML as a string.
+//
+// It exists for the official test suites, which are written in XML (the
+// FHIRPath suite's inputs, the FHIRPath Patch cases): their expectations
+// were written against the XML originals, so the tests read those rather
+// than JSON twins that differ. It is not a general FHIR XML parser: the
+// server speaks JSON only (docs/conformance.md).
+package fhirxml
 
 import (
 	"bytes"
@@ -9,13 +19,6 @@ import (
 	"github.com/continuum-ehr/continuum/internal/fhir"
 	"github.com/continuum-ehr/continuum/internal/fhir/spec"
 )
-
-// The official FHIRPath Patch cases are XML. This converts a FHIR XML
-// resource into the JSON form of https://hl7.org/fhir/R4/json.html with the
-// help of the R4 definitions: arrays by cardinality, primitives typed, id and
-// extensions of primitives in "_name", choice elements by their typed names,
-// XHTML as a string. It is a test helper (the same as the FHIRPath suite's
-// in internal/fhir/fhirpath), not a general FHIR XML parser.
 
 type xmlElem struct {
 	name     string
@@ -74,7 +77,9 @@ func parseXMLTree(data []byte) (*xmlElem, error) {
 }
 
 // xmlResourceToJSON converts a FHIR XML resource.
-func xmlResourceToJSON(s *spec.Spec, data []byte) (*fhir.Value, error) {
+// ToJSON converts one FHIR XML resource into its JSON form
+// (https://hl7.org/fhir/R4/json.html), guided by the R4 definitions in s.
+func ToJSON(s *spec.Spec, data []byte) (*fhir.Value, error) {
 	root, err := parseXMLTree(data)
 	if err != nil {
 		return nil, err
