@@ -14,7 +14,7 @@ build:
 
 # Every test, in random order.
 test:
-	$(GO) test -shuffle=on ./...
+	$(GO) test -timeout 30m -shuffle=on ./...
 
 # The store conformance suite and the packages over the store (jobs,
 # interaction, rest) on PostgreSQL too, on a throwaway cluster (.ci/postgres;
