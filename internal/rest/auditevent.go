@@ -49,18 +49,10 @@ func (a *API) auditSearch(w http.ResponseWriter, r *http.Request) error {
 					return err
 				}
 			}
-		case "_count":
-			n, err := strconv.Atoi(vs[0])
-			if err != nil || n < 0 {
-				return outcome.New(outcome.Invalid, "value", fmt.Sprintf("_count %q is not a non-negative integer", vs[0]))
+		case "_count", "_page":
+			if err := auditPaging(name, vs[0], &req.Count, &req.Before); err != nil {
+				return err
 			}
-			req.Count = n
-		case "_page":
-			n, err := strconv.ParseInt(vs[0], 10, 64)
-			if err != nil || n <= 0 {
-				return outcome.New(outcome.Invalid, "value", "the page cursor is not valid")
-			}
-			req.Before = n
 		case "_format", "_pretty":
 		default:
 			return outcome.New(outcome.NotSupported, "not-supported", fmt.Sprintf("AuditEvent search parameter %s is not supported", name))
@@ -82,18 +74,10 @@ func (a *API) accessReport(w http.ResponseWriter, r *http.Request) error {
 	req := interaction.AccessReportRequest{Patient: r.PathValue("id")}
 	for name, vs := range q {
 		switch name {
-		case "_count":
-			n, err := strconv.Atoi(vs[0])
-			if err != nil || n < 0 {
-				return outcome.New(outcome.Invalid, "value", fmt.Sprintf("_count %q is not a non-negative integer", vs[0]))
+		case "_count", "_page":
+			if err := auditPaging(name, vs[0], &req.Count, &req.Before); err != nil {
+				return err
 			}
-			req.Count = n
-		case "_page":
-			n, err := strconv.ParseInt(vs[0], 10, 64)
-			if err != nil || n <= 0 {
-				return outcome.New(outcome.Invalid, "value", "the page cursor is not valid")
-			}
-			req.Before = n
 		case "_format", "_pretty":
 		default:
 			return outcome.New(outcome.NotSupported, "not-supported", fmt.Sprintf("$access-report parameter %s is not supported", name))
@@ -104,6 +88,25 @@ func (a *API) accessReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeFHIR(w, http.StatusOK, a.auditBundle(a.opts.BaseURL+"/fhir/Patient/"+req.Patient+"/$access-report", q, page))
+	return nil
+}
+
+// auditPaging reads _count (a page size) or _page (the cursor of the next
+// link) of an AuditEvent listing into count or before.
+func auditPaging(name, v string, count *int, before *int64) error {
+	if name == "_count" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return outcome.New(outcome.Invalid, "value", fmt.Sprintf("_count %q is not a non-negative integer", v))
+		}
+		*count = n
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return outcome.New(outcome.Invalid, "value", "the page cursor is not valid")
+	}
+	*before = n
 	return nil
 }
 
